@@ -1,0 +1,11 @@
+from django.core.management.base import BaseCommand
+
+from cms.services import ensure_site_structure
+
+
+class Command(BaseCommand):
+    help = "Loads the demo content. Safe to run again: it only adds what is missing."
+
+    def handle(self, *args: object, **options: object) -> None:
+        home = ensure_site_structure()
+        self.stdout.write(f"Site structure ready: home page {home.pk} in {home.locale.language_code} and its translations.")

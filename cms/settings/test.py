@@ -1,0 +1,73 @@
+"""Test settings: PostgreSQL and Redis where they answer, SQLite and local memory where not.
+
+`tests/conftest.py` reads `PESA_TEST_SERVICES` to run or skip the integration
+tests, and fails the run under CI when a service is missing.
+"""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, env
+
+
+def _postgres_answers(url: str) -> bool:
+    try:
+        import psycopg
+
+        config = env.db_url_config(url)
+        psycopg.connect(
+            host=config.get("HOST") or "127.0.0.1",
+            port=config.get("PORT") or 5432,
+            user=config.get("USER") or "postgres",
+            password=config.get("PASSWORD") or None,
+            dbname="postgres",
+            connect_timeout=2,
+        ).close()
+    except Exception:
+        return False
+    return True
+
+
+def _redis_answers(url: str) -> bool:
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------
+# Services: real ones when reachable
+# ---------------------------------------------------------------------------
+TEST_DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pesa")
+TEST_REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+PESA_TEST_SERVICES = {
+    "postgresql": TEST_DATABASE_URL.startswith("postgres") and _postgres_answers(TEST_DATABASE_URL),
+    "redis": _redis_answers(TEST_REDIS_URL),
+}
+
+if PESA_TEST_SERVICES["postgresql"]:
+    DATABASES = {"default": env.db_url_config(TEST_DATABASE_URL)}
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "var" / "test.sqlite3"}}
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+REDIS_URL = TEST_REDIS_URL if PESA_TEST_SERVICES["redis"] else ""
+# Unit tests stay isolated: local-memory cache, eager Celery. Integration tests
+# switch Celery to the Redis broker and start a worker (tests/integration/conftest.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", TEST_REDIS_URL.rsplit("/", 1)[0] + "/14")
+CELERY_TASK_ALWAYS_EAGER = True
+
+# ---------------------------------------------------------------------------
+# Speed
+# ---------------------------------------------------------------------------
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LOGGING = {"version": 1, "disable_existing_loggers": False}

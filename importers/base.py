@@ -1,0 +1,164 @@
+"""The importer contract: documents in, `ParsedRecord`s and `RecordError`s out.
+
+An importer reads one feed format. It fetches documents through the HTTP client it
+is given, parses and validates them, and yields one item per record. It never
+writes: `federation.services.sync_source` does that. A bad record becomes a
+`RecordError` and the rest of the feed goes on.
+
+`ParsedRecord.data` is the canonical, format-independent shape below, so the sync
+engine never needs to know which format a record came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, TypedDict
+
+import httpx
+
+RecordKind = Literal["organization", "service", "channel"]
+
+# Text in several languages: {"fi": "…", "sv": "…"}. Keys are ISO 639 codes as the
+# feed gives them (fi, sv, en, se, smn, sms …); empty values are left out.
+LocalizedText = dict[str, str]
+
+
+class OpeningHours(TypedDict, total=False):
+    kind: str  # "regular" | "exceptional" | "holiday" | "24/7"
+    weekday: int | None  # 0 = Monday … 6 = Sunday; None for date-bound entries
+    opens: str | None  # "08:00"
+    closes: str | None  # "16:00"
+    valid_from: str | None  # ISO date
+    valid_to: str | None
+    closed: bool
+    note: LocalizedText
+
+
+class Address(TypedDict, total=False):
+    street: LocalizedText
+    street_number: str
+    postal_code: str
+    post_office: LocalizedText
+    municipality_code: str | None  # official 3-digit code, e.g. "091"
+    latitude: float | None  # WGS84
+    longitude: float | None  # WGS84
+
+
+class OrganizationData(TypedDict, total=False):
+    name: LocalizedText
+    description: LocalizedText  # sanitized HTML
+    provider_kind: str  # "public" | "ngo" | "parish" | "company" | "other"
+    business_id: str | None  # Finnish Y-tunnus, when known
+    url: str | None
+    email: str | None
+    phone: str | None
+    municipality_code: str | None
+    parent_origin_id: str | None
+    modified: str | None  # ISO 8601 as the feed gives it
+
+
+class ServiceData(TypedDict, total=False):
+    name: LocalizedText
+    summary: LocalizedText  # plain text
+    description: LocalizedText  # sanitized HTML
+    organization_origin_id: str | None
+    channel_origin_ids: list[str]
+    languages: list[str]  # languages the service is offered in
+    target_groups: list[str]  # PTV ptvkohderyhmat codes ("KR1.2")
+    life_events: list[str]  # PTV life-event codes ("KE1")
+    service_classes: list[str]  # PTV ptvserclass2 codes ("P3.1")
+    nationwide: bool
+    municipality_codes: list[str]  # 3-digit codes
+    county_codes: list[str]  # wellbeing services county codes "01"–"21", "90", "91"
+    url: str | None  # original URL of the record (provenance)
+    modified: str | None
+
+
+class ChannelData(TypedDict, total=False):
+    kind: str  # "location" | "phone" | "web" | "email" | "electronic" | "form"
+    name: LocalizedText
+    description: LocalizedText
+    organization_origin_id: str | None
+    service_origin_ids: list[str]
+    phones: list[dict[str, str]]  # {"number": "+358…", "label": "…", "charge": "…"}
+    emails: list[str]
+    urls: list[dict[str, str]]  # {"url": "https://…", "language": "fi"}
+    addresses: list[Address]
+    opening_hours: list[OpeningHours]
+    languages: list[str]
+    accessibility: LocalizedText
+    url: str | None
+    modified: str | None
+
+
+@dataclass(frozen=True)
+class ParsedRecord:
+    """One valid record. `withdrawn` marks a feed's own deletion (archived, deleted)."""
+
+    kind: RecordKind
+    source_id: str
+    data: dict[str, Any]
+    withdrawn: bool = False
+    # Repairs made while parsing (dropped bad URL, converted coordinates …): kept for
+    # the owner to see, the record itself is still imported.
+    repairs: tuple[RecordError, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """A record that could not be imported, or a repair made to one.
+
+    `field` is a path into the source record ("addresses[0].latitude"), so the feed
+    owner can find it. `severity` is "error" for a rejected record, "warning" for a repair.
+    """
+
+    source_id: str | None
+    message: str
+    field: str | None = None
+    severity: Literal["error", "warning"] = "error"
+    kind: RecordKind | None = None
+
+
+class FeedUnavailable(Exception):
+    """The feed could not be fetched at all (network, HTTP status, size or time limit)."""
+
+
+class FeedMalformed(Exception):
+    """The feed answered, but the document as a whole cannot be read (not JSON, wrong envelope)."""
+
+
+class Importer:
+    """Reads one feed format. Parses and validates; never touches the database."""
+
+    format: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        http: httpx.Client,
+        since: str | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.url = url
+        self.http = http
+        # ISO 8601 watermark for incremental runs; None means a complete full sync.
+        self.since = since
+        # Format-specific settings from the source registry (e.g. PTV area scope).
+        self.options = dict(options or {})
+
+    @property
+    def is_complete(self) -> bool:
+        """True when the run saw the whole feed, so missing records may be withdrawn."""
+        return self.since is None
+
+    def documents(self) -> Iterator[bytes]:
+        raise NotImplementedError
+
+    def parse(self, document: bytes) -> Iterator[ParsedRecord | RecordError]:
+        raise NotImplementedError
+
+    def records(self) -> Iterator[ParsedRecord | RecordError]:
+        for document in self.documents():
+            yield from self.parse(document)
