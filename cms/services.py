@@ -45,7 +45,9 @@ def ensure_site_structure() -> HomePage:
             home.copy_for_translation(locale, copy_parents=True).save_revision().publish()
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:
-        Site.objects.create(hostname="localhost", port=80, root_page=home, is_default_site=True, site_name="Pesä")
+        Site.objects.create(
+            hostname="localhost", port=80, root_page=home, is_default_site=True, site_name="Pesä"
+        )
     elif site.root_page_id != home.pk:
         site.root_page = home
         site.save(update_fields=["root_page"])

@@ -19,7 +19,9 @@ if (BASE_DIR / ".env").exists():
 # ---------------------------------------------------------------------------
 # Core Django
 # ---------------------------------------------------------------------------
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-key-change-me")  # noqa: S105 - dev only; production.py demands a real one
+SECRET_KEY = env.str(
+    "SECRET_KEY", default="insecure-dev-key-change-me"
+)  # dev only: production.py demands a real one
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -178,7 +180,11 @@ LOGGING = {
         "json": {"()": "cms.logging.JsonFormatter"},
     },
     "handlers": {
-        "stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"},
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "plain",
+        },
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {

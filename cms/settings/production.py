@@ -8,7 +8,9 @@ from .base import LOGGING, env
 # ---------------------------------------------------------------------------
 # Required environment
 # ---------------------------------------------------------------------------
-_missing = [name for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL") if not env.str(name, default="")]
+_missing = [
+    name for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL") if not env.str(name, default="")
+]
 if _missing:
     raise ImproperlyConfigured(
         "cms.settings.production needs these environment variables: "

@@ -51,7 +51,12 @@ PESA_TEST_SERVICES = {
 if PESA_TEST_SERVICES["postgresql"]:
     DATABASES = {"default": env.db_url_config(TEST_DATABASE_URL)}
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "var" / "test.sqlite3"}}
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": BASE_DIR / "var" / "test.sqlite3",
+        }
+    }
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 REDIS_URL = TEST_REDIS_URL if PESA_TEST_SERVICES["redis"] else ""

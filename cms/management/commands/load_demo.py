@@ -8,4 +8,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         home = ensure_site_structure()
-        self.stdout.write(f"Site structure ready: home page {home.pk} in {home.locale.language_code} and its translations.")
+        self.stdout.write(
+            f"Site structure ready: home page {home.pk} in {home.locale.language_code} and its translations."
+        )

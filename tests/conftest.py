@@ -1,0 +1,59 @@
+"""Shared fixtures and the service rules of the suite.
+
+Where PostgreSQL and Redis answer, the suite runs on them and the integration
+tests run against a real Celery worker. Where they don't, those tests are
+skipped with one loud line. Under CI (`CI=true`) no test may be skipped: a
+missing service or browser fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def missing_services() -> list[str]:
+    return [name for name, up in settings.PESA_TEST_SERVICES.items() if not up]
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    missing = missing_services()
+    line = f"pesa: database={database}; services missing: {', '.join(missing) or 'none'}"
+    if missing:
+        line += " -> integration tests will be SKIPPED (CI fails instead)"
+    return [line]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    missing = missing_services()
+    if not missing:
+        return
+    skip = pytest.mark.skip(reason=f"needs {' and '.join(missing)} (not reachable)")
+    for item in items:
+        if "integration" in item.keywords:
+            item.add_marker(skip)
+
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under CI a skip is a failure: integration, browser and search tests must really run."""
+    if IN_CI and _skipped and exitstatus == 0:
+        session.exitstatus = 1
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"CI forbids skipped tests; {len(_skipped)} skipped: " + ", ".join(_skipped[:10]),
+                red=True,
+            )

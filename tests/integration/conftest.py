@@ -1,0 +1,106 @@
+"""A real Celery worker process on the Redis broker, writing to the test database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import pytest
+from django.conf import settings
+
+from cms.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url_for_worker() -> str:
+    """The worker must write to the test database pytest-django created, not the real one."""
+    db = settings.DATABASES["default"]
+    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def start_worker(*, name: str, log: BinaryIO) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cms.settings.test",
+        "DATABASE_URL": database_url_for_worker(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "PESA_WORKER_PROCESS": "1",
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "cms",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=INFO",
+            f"--hostname={name}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_until_ready(worker: subprocess.Popen[bytes], name: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise RuntimeError(f"Celery worker {name} exited with {worker.returncode}")
+        replies = celery_app.control.ping(timeout=0.5) or []
+        if any(name in next(iter(reply)) for reply in replies):
+            return
+    raise RuntimeError(f"Celery worker {name} did not answer a ping in {timeout} s")
+
+
+@pytest.fixture
+def broker_mode() -> Iterator[None]:
+    """Sends tasks through Redis instead of running them in-process."""
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_url = settings.CELERY_BROKER_URL
+    with celery_app.connection_for_write() as connection:
+        connection.default_channel.client.flushdb()  # no stray tasks from an earlier run
+    yield
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def celery_worker_process(
+    transactional_db: None, broker_mode: None, tmp_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A separately started worker process; the test's writes must be committed to be seen."""
+    name = f"pesa-test-{os.getpid()}-{time.monotonic_ns()}"
+    log_path = tmp_path / "worker.log"
+    with log_path.open("ab") as log:
+        worker = start_worker(name=name, log=log)
+        try:
+            wait_until_ready(worker, name)
+            yield worker
+        except Exception:
+            sys.stderr.write(log_path.read_text(errors="replace"))
+            raise
+        finally:
+            stop_worker(worker)
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    worker.terminate()
+    try:
+        worker.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
