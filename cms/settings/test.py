@@ -58,6 +58,12 @@ else:
         }
     }
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# One test database per pytest process, so parallel runs on one server never collide.
+DATABASES["default"]["TEST"] = {
+    "NAME": os.environ.get("PESA_TEST_DB_NAME", f"test_pesa_{os.getpid()}")
+    if PESA_TEST_SERVICES["postgresql"]
+    else None
+}
 
 REDIS_URL = TEST_REDIS_URL if PESA_TEST_SERVICES["redis"] else ""
 # Unit tests stay isolated: local-memory cache, eager Celery. Integration tests
