@@ -56,6 +56,7 @@ class OrganizationData(TypedDict, total=False):
     municipality_code: str | None
     parent_origin_id: str | None
     modified: str | None  # ISO 8601 as the feed gives it
+    source_ref: str | None  # the publisher's own id for the record (PTV sourceId), if any
 
 
 class ServiceData(TypedDict, total=False):
@@ -73,6 +74,7 @@ class ServiceData(TypedDict, total=False):
     county_codes: list[str]  # wellbeing services county codes "01"–"21", "90", "91"
     url: str | None  # original URL of the record (provenance)
     modified: str | None
+    source_ref: str | None
 
 
 class ChannelData(TypedDict, total=False):
@@ -90,6 +92,7 @@ class ChannelData(TypedDict, total=False):
     accessibility: LocalizedText
     url: str | None
     modified: str | None
+    source_ref: str | None
 
 
 @dataclass(frozen=True)
