@@ -1,0 +1,1 @@
+"""Benchmarks for Pesä: data generator (`bench.generate`), article specs (`bench.articles`)."""
