@@ -24,7 +24,9 @@ def database_url_for_worker() -> str:
     return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def start_worker(*, name: str, log: BinaryIO) -> subprocess.Popen[bytes]:
+def start_worker(
+    *, name: str, log: BinaryIO, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "cms.settings.test",
@@ -32,6 +34,7 @@ def start_worker(*, name: str, log: BinaryIO) -> subprocess.Popen[bytes]:
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "PESA_WORKER_PROCESS": "1",
+        **(extra_env or {}),
     }
     return subprocess.Popen(
         [
