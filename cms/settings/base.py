@@ -219,16 +219,33 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cms.tasks.record_worker_heartbeat_task",
         "schedule": 60.0,
     },
+    # Wagtail's go-live / expiry times are honoured within a minute (docs/2026-11-28-content.md).
+    "publish-scheduled-pages": {
+        "task": "cms.tasks.publish_scheduled_pages_task",
+        "schedule": 60.0,
+    },
 }
 
 # ---------------------------------------------------------------------------
 # REST framework and OpenAPI (REST_FRAMEWORK, SPECTACULAR_SETTINGS)
 # ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # No session (or any) authentication on the public API: a logged-in editor's cookie
+    # changes nothing and no CSRF token is needed. The push endpoint brings its own.
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": ["frontend_api.renderers.OrjsonRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "frontend_api.pagination.PesaPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_THROTTLE_CLASSES": ["frontend_api.throttling.AnonymousIpThrottle"],
+    # Proxies in front of the app (CDN, load balancer) whose X-Forwarded-For entries
+    # DRF skips to find the client IP; 0 means "use REMOTE_ADDR".
+    "NUM_PROXIES": env.int("PESA_API_NUM_PROXIES", default=0),
+    "EXCEPTION_HANDLER": "frontend_api.problems.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pesä API",
@@ -238,6 +255,27 @@ SPECTACULAR_SETTINGS = {
 }
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_EXPOSE_HEADERS = ["ETag", "Content-Language", "Pesa-Language-Fallback", "Retry-After"]
+
+# Pesä API behaviour (PESA_API_ prefix). Languages come from PESA_LANGUAGES above.
+# Where a request's language has no text, these are tried in order; the default
+# language (LANGUAGE_CODE) always comes last.
+PESA_LANGUAGE_FALLBACKS = {"sv": ["fi"], "en": ["fi"], "se": ["fi"]}
+PESA_API_MAX_PAGE_SIZE = 100
+# Above this many rows a list says `count_capped` (or gives the planner's estimate)
+# instead of counting every row on every page.
+PESA_API_COUNT_CAP = env.int("PESA_API_COUNT_CAP", default=10_000)
+PESA_API_CACHE_MAX_AGE = env.int("PESA_API_CACHE_MAX_AGE", default=300)
+# Rendered responses in the Django cache (Redis in production); a publish,
+# unpublish or sync bumps the content generation, which retires them all at once.
+PESA_API_RESPONSE_CACHE = env.bool("PESA_API_RESPONSE_CACHE", default=True)
+PESA_API_RESPONSE_CACHE_TIMEOUT = env.int("PESA_API_RESPONSE_CACHE_TIMEOUT", default=3600)
+PESA_API_THROTTLE_RATE = env.str("PESA_API_THROTTLE_RATE", default="120/minute")
+# Webhooks: attempts per delivery, and the seconds a subscriber has to answer.
+PESA_WEBHOOK_MAX_ATTEMPTS = env.int("PESA_WEBHOOK_MAX_ATTEMPTS", default=6)
+PESA_WEBHOOK_TIMEOUT = env.float("PESA_WEBHOOK_TIMEOUT", default=10.0)
+MIDDLEWARE = [*MIDDLEWARE, "frontend_api.middleware.ApiHttpCachingMiddleware"]
 
 # ---------------------------------------------------------------------------
 # Wagtail (WAGTAIL_ prefix)
@@ -261,3 +299,33 @@ WAGTAILLOCALIZE_SYNC_LIVE_STATUS_ON_TRANSLATE = False
 # ---------------------------------------------------------------------------
 # Frontend that renders headless previews and public pages.
 PESA_FRONTEND_URL = env.str("PESA_FRONTEND_URL", default="http://127.0.0.1:3000")
+
+# ---------------------------------------------------------------------------
+# Pesä content: headless preview (cms)
+# ---------------------------------------------------------------------------
+# Seconds a preview token opened from the admin stays valid for the frontend.
+PESA_PREVIEW_MAX_AGE = env.int("PESA_PREVIEW_MAX_AGE", default=60 * 60)
+
+# ---------------------------------------------------------------------------
+# Federation: feeds and the sync engine (PESA_FEED_, PESA_SYNC_, PESA_PUSH_)
+# ---------------------------------------------------------------------------
+# Feed URLs are typed in by feed owners: never fetch from the inside network.
+PESA_FEED_ALLOW_PRIVATE_ADDRESSES = env.bool("PESA_FEED_ALLOW_PRIVATE_ADDRESSES", default=False)
+PESA_FEED_CONNECT_TIMEOUT = env.float("PESA_FEED_CONNECT_TIMEOUT", default=5.0)
+PESA_FEED_READ_TIMEOUT = env.float("PESA_FEED_READ_TIMEOUT", default=30.0)
+PESA_FEED_MAX_BYTES = env.int("PESA_FEED_MAX_BYTES", default=50 * 1024 * 1024)
+# Whole-run deadline for fetching, well below CELERY_TASK_SOFT_TIME_LIMIT.
+PESA_FEED_RUN_DEADLINE = env.int("PESA_FEED_RUN_DEADLINE", default=1800)
+# "file:<path>" sources read bundled samples under PESA_FEED_FILE_ROOT (dev and demo only).
+PESA_FEED_ALLOW_FILE_URLS = env.bool("PESA_FEED_ALLOW_FILE_URLS", default=False)
+PESA_FEED_FILE_ROOT = env.path(
+    "PESA_FEED_FILE_ROOT", default=BASE_DIR / "federation" / "demo_feeds"
+)
+# Per-source lock expiry: above the run deadline, below the broker's visibility timeout.
+PESA_SYNC_LOCK_TIMEOUT = env.int("PESA_SYNC_LOCK_TIMEOUT", default=2400)
+PESA_SYNC_MAX_ISSUES = env.int("PESA_SYNC_MAX_ISSUES", default=5000)
+PESA_PUSH_MAX_BYTES = env.int("PESA_PUSH_MAX_BYTES", default=10 * 1024 * 1024)
+CELERY_BEAT_SCHEDULE["enqueue-due-sources"] = {
+    "task": "federation.tasks.enqueue_due_sources_task",
+    "schedule": 60.0,
+}

@@ -7,3 +7,9 @@ from .base import *  # noqa: F403
 # ---------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=True)  # noqa: F405
 ALLOWED_HOSTS = ["*"]
+
+# ---------------------------------------------------------------------------
+# Federation: local feeds and the bundled demo samples
+# ---------------------------------------------------------------------------
+PESA_FEED_ALLOW_PRIVATE_ADDRESSES = True
+PESA_FEED_ALLOW_FILE_URLS = True

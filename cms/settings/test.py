@@ -82,3 +82,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+
+# ---------------------------------------------------------------------------
+# Federation: tests serve feeds from 127.0.0.1 and bundled files
+# ---------------------------------------------------------------------------
+PESA_FEED_ALLOW_PRIVATE_ADDRESSES = True
+PESA_FEED_ALLOW_FILE_URLS = True
+
+# ---------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------
+# Off so one test's cached response never answers another's request; the tests of the
+# response cache (tests/frontend_api/) switch it on. Throttling stays on, with room to spare.
+PESA_API_RESPONSE_CACHE = False
+PESA_API_THROTTLE_RATE = "100000/minute"

@@ -1,0 +1,68 @@
+"""The response cache: rendered bytes in the Django cache (Redis), zero SQL on a hit.
+
+A key is the full path (query parameters sorted) + the negotiated language + the
+content generation. `bump_content_generation()` retires every cached response at
+once; publishing, unpublishing and each sync that changed something call it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+
+GENERATION_KEY = "pesa:api:content-generation"
+KEY_PREFIX = "pesa:api:response"
+# Headers a cached response must replay besides its body.
+CACHED_HEADERS = ("Content-Type", "Content-Language", "Pesa-Language-Fallback")
+
+
+def content_generation() -> int:
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        # Start from the clock, not 1: if the key is evicted or Redis restarts, old
+        # entries (keyed by an older generation) must not come back to life.
+        cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
+        generation = cache.get(GENERATION_KEY)
+    return int(generation)
+
+
+def bump_content_generation() -> int:
+    """Invalidates every cached API response, in O(1). Safe to call from any process."""
+    content_generation()
+    try:
+        return cache.incr(GENERATION_KEY)
+    except ValueError:  # evicted between the two calls
+        cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
+        return content_generation()
+
+
+def response_cache_key(request: HttpRequest, *, lang: str, generation: int) -> str:
+    query = urlencode(sorted(request.GET.lists()), doseq=True)
+    raw = f"{request.path}?{query}|{lang}".encode()
+    return f"{KEY_PREFIX}:{generation}:{hashlib.sha256(raw).hexdigest()}"
+
+
+def cached_response(key: str) -> HttpResponse | None:
+    entry = cache.get(key)
+    if entry is None:
+        return None
+    response = HttpResponse(entry["content"], status=entry["status"])
+    for name, value in entry["headers"].items():
+        response[name] = value
+    response["X-Cache"] = "HIT"
+    return response
+
+
+def store_response(key: str, response: HttpResponse) -> None:
+    entry: dict[str, Any] = {
+        "status": response.status_code,
+        "content": response.content,
+        "headers": {name: response[name] for name in CACHED_HEADERS if response.has_header(name)},
+    }
+    cache.set(key, entry, timeout=settings.PESA_API_RESPONSE_CACHE_TIMEOUT)

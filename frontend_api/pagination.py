@@ -1,0 +1,218 @@
+"""The list envelope everywhere: {"count", "next", "previous", "results", "meta"}.
+
+Page sizes are capped hard (PESA_API_MAX_PAGE_SIZE); a bad `page` or `page_size` is a 400.
+Counting stops at PESA_API_COUNT_CAP rows so a big table is never fully counted on
+every page: `meta.count_capped` then says `count` is a floor, and with
+`count_mode = "estimate"` PostgreSQL's planner estimate is given instead
+(`meta.count_estimated`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.response import Response
+
+from frontend_api.problems import InvalidQueryParameters
+
+
+def planner_estimate(queryset: QuerySet) -> int | None:
+    """PostgreSQL's row estimate for `queryset` (EXPLAIN, no execution); None elsewhere."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    sql, params = queryset.order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class CappedCountPaginator(Paginator):
+    def __init__(self, *args: Any, count_cap: int | None, count_mode: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.count_cap = count_cap
+        self.count_mode = count_mode
+        self.count_capped = False
+        self.count_estimated = False
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        if self.count_mode == "exact" or not self.count_cap or not isinstance(queryset, QuerySet):
+            return super().count
+        counted = queryset[: self.count_cap + 1].count()
+        if counted <= self.count_cap:
+            return counted
+        self.count_capped = True
+        if self.count_mode == "estimate":
+            estimate = planner_estimate(queryset)
+            if estimate is not None and estimate > self.count_cap:
+                self.count_estimated = True
+                return estimate
+        return self.count_cap
+
+
+def _positive_int(name: str, value: str, *, maximum: int | None = None) -> int:
+    allowed = f"an integer from 1 to {maximum}" if maximum else "a positive integer"
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1 or (maximum and number > maximum):
+        raise InvalidQueryParameters(
+            detail=f"`{name}` must be {allowed}.",
+            errors={name: [f"Must be {allowed}; got {value!r}."]},
+        )
+    return number
+
+
+def api_meta(request: Any) -> dict[str, Any]:
+    """The `meta` every envelope carries: the language choice plus what the view added."""
+    meta: dict[str, Any] = {}
+    choice = getattr(request, "language_choice", None)
+    if choice is not None:
+        meta.update(choice.meta())
+    meta.update(getattr(request, "api_meta", {}))
+    return meta
+
+
+def _meta_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "lang": {"type": "string", "example": "sv"},
+            "fallback": {"type": "boolean"},
+            "count_capped": {"type": "boolean"},
+            "count_estimated": {"type": "boolean"},
+        },
+        "required": ["lang", "fallback"],
+    }
+
+
+class PesaPagination(PageNumberPagination):
+    """Page-number pagination with the Pesä envelope and a capped count."""
+
+    page_size_query_param = "page_size"
+    count_mode = "capped"  # or "exact", or "estimate" (PostgreSQL planner, past the cap)
+
+    @property
+    def max_page_size(self) -> int:
+        return settings.PESA_API_MAX_PAGE_SIZE
+
+    def query_params(self) -> list[str]:
+        return [self.page_query_param, self.page_size_query_param]
+
+    def get_page_size(self, request: Any) -> int:
+        value = request.query_params.get(self.page_size_query_param)
+        if value is None:
+            return self.page_size
+        return _positive_int(self.page_size_query_param, value, maximum=self.max_page_size)
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list | None:
+        value = request.query_params.get(self.page_query_param)
+        if value is not None and value not in self.last_page_strings:
+            _positive_int(self.page_query_param, value)
+        return super().paginate_queryset(queryset, request, view)
+
+    def django_paginator_class(self, object_list: Any, per_page: int) -> CappedCountPaginator:
+        return CappedCountPaginator(
+            object_list,
+            per_page,
+            count_cap=settings.PESA_API_COUNT_CAP,
+            count_mode=self.count_mode,
+        )
+
+    def get_paginated_response(self, data: Any) -> Response:
+        paginator = self.page.paginator
+        meta = api_meta(self.request)
+        meta["page"] = self.page.number
+        meta["page_size"] = paginator.per_page
+        if paginator.count_capped:
+            meta["count_capped"] = True
+        if paginator.count_estimated:
+            meta["count_estimated"] = True
+        return Response(
+            OrderedDict(
+                [
+                    ("count", paginator.count),
+                    ("next", self.get_next_link()),
+                    ("previous", self.get_previous_link()),
+                    ("results", data),
+                    ("meta", meta),
+                ]
+            )
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        envelope = super().get_paginated_response_schema(schema)
+        envelope["properties"]["meta"] = _meta_schema()
+        envelope["required"] = [*envelope.get("required", []), "meta"]
+        return envelope
+
+
+class PesaCursorPagination(CursorPagination):
+    """Cursor pagination (no COUNT at all) in the same envelope; `count` is null.
+
+    Views using it set `ordering` to a unique, indexed key, e.g. ("name", "id").
+    """
+
+    page_size_query_param = "page_size"
+    ordering = ("-pk",)
+
+    @property
+    def max_page_size(self) -> int:
+        return settings.PESA_API_MAX_PAGE_SIZE
+
+    def query_params(self) -> list[str]:
+        return [self.cursor_query_param, self.page_size_query_param]
+
+    def get_page_size(self, request: Any) -> int:
+        value = request.query_params.get(self.page_size_query_param)
+        if value is None:
+            return self.page_size
+        return _positive_int(self.page_size_query_param, value, maximum=self.max_page_size)
+
+    def decode_cursor(self, request: Any) -> Any:
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise InvalidQueryParameters(
+                detail="`cursor` is not valid; use the `next` or `previous` link as given.",
+                errors={self.cursor_query_param: ["Invalid cursor."]},
+            ) from None
+
+    def get_paginated_response(self, data: Any) -> Response:
+        meta = api_meta(self.request)
+        meta["page_size"] = self.page_size
+        return Response(
+            OrderedDict(
+                [
+                    ("count", None),
+                    ("next", self.get_next_link()),
+                    ("previous", self.get_previous_link()),
+                    ("results", data),
+                    ("meta", meta),
+                ]
+            )
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        envelope = super().get_paginated_response_schema(schema)
+        envelope["properties"] = {
+            "count": {"type": "integer", "nullable": True},
+            **envelope["properties"],
+            "meta": _meta_schema(),
+        }
+        return envelope
