@@ -52,6 +52,7 @@ from federation.services.importing import (
     is_file_url,
 )
 from federation.services.locks import LockLost, SourceLock, source_lock
+from federation.signals import records_changed
 from importers.base import FeedMalformed, FeedUnavailable, Importer, ParsedRecord, RecordError
 from importers.cleaning import clean_html
 
@@ -505,6 +506,7 @@ def _apply(*, source: Source, run: SyncRun, plan: Plan) -> dict[str, int]:
     now = timezone.now()
     created = updated = withdrawn = 0
     organizations: dict[str, int] | None = None
+    changes: dict[str, dict[str, list[int]]] = {}
     for kind in KINDS:
         model = RECORD_MODELS[kind]
         if kind != "organization" and organizations is None:
@@ -553,6 +555,10 @@ def _apply(*, source: Source, run: SyncRun, plan: Plan) -> dict[str, int]:
                 withdrawn_reason=plan.withdraw_reason,
                 synced_at=now,
             )
+        changes[kind] = {
+            "upserted": [row.pk for row in new_rows + changed_rows],
+            "withdrawn": list(plan.withdraw[kind]),
+        }
         if kind == "service":
             _replace_service_children(new_rows + changed_rows)
 
@@ -560,6 +566,8 @@ def _apply(*, source: Source, run: SyncRun, plan: Plan) -> dict[str, int]:
         _link_services_and_channels(source=source)
         _resolve_organizations(source=source)
     _mark_seen(source=source, plan=plan, now=now)
+    if created or updated or withdrawn:
+        records_changed.send(sender=Source, source=source, run=run, changes=changes)
     unchanged = sum(len(ids) for ids in plan.unchanged_ids.values())
     return {
         "created": created,

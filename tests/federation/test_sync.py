@@ -496,3 +496,33 @@ def test_private_feed_addresses_are_refused_by_default(list_importer):
         sync_source(source=source, trigger="cli", full=True)
 
     assert "not allowed" in raised.value.run.message
+
+
+def test_records_changed_names_every_written_and_withdrawn_record_inside_the_transaction(
+    source, feed, sync
+):
+    from federation.signals import records_changed
+
+    received = []
+
+    def listener(*, source, run, changes, **kwargs):
+        from django.db import connection as db
+
+        received.append((changes, db.in_atomic_block))
+
+    records_changed.connect(listener)
+    try:
+        feed.services(*"abcdefghij")
+        sync(source)
+        feed.services(*"abcdefghi", b="Uusi nimi")
+        sync(source)
+        sync(source)
+    finally:
+        records_changed.disconnect(listener)
+
+    ids = dict(Service.objects.filter(source=source).values_list("origin_id", "pk"))
+    assert len(received) == 2, "an unchanged re-run sends nothing"
+    first, second = (changes["service"] for changes, _atomic in received)
+    assert sorted(first["upserted"]) == sorted(ids.values())
+    assert (second["upserted"], second["withdrawn"]) == ([ids["b"]], [ids["j"]])
+    assert all(atomic for _changes, atomic in received)
