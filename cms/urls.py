@@ -19,3 +19,9 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 urlpatterns += [path("", include(wagtail_urls))]
+
+# problem+json under /api/, Django's own pages elsewhere.
+handler400 = "frontend_api.errors.handler400"
+handler403 = "frontend_api.errors.handler403"
+handler404 = "frontend_api.errors.handler404"
+handler500 = "frontend_api.errors.handler500"
