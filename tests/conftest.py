@@ -57,3 +57,35 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 f"CI forbids skipped tests; {len(_skipped)} skipped: " + ", ".join(_skipped[:10]),
                 red=True,
             )
+
+
+# ---------------------------------------------------------------------------
+# The Wagtail tree (cms)
+# ---------------------------------------------------------------------------
+@pytest.fixture
+def locale_fi(db):
+    from wagtail.models import Locale
+
+    return Locale.objects.get_or_create(language_code="fi")[0]
+
+
+@pytest.fixture
+def locale_sv(db):
+    from wagtail.models import Locale
+
+    return Locale.objects.get_or_create(language_code="sv")[0]
+
+
+@pytest.fixture
+def locale_en(db):
+    from wagtail.models import Locale
+
+    return Locale.objects.get_or_create(language_code="en")[0]
+
+
+@pytest.fixture
+def home_page(locale_fi, locale_sv, locale_en):
+    """The Finnish site root, with its Swedish and English translations."""
+    from cms.services import ensure_site_structure
+
+    return ensure_site_structure()

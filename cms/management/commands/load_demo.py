@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand
 
 from cms.services import ensure_site_structure
+from cms.services.demo import load_demo_content
+from federation.services.demo import load_demo_sources
 
 
 class Command(BaseCommand):
@@ -11,3 +13,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Site structure ready: home page {home.pk} in {home.locale.language_code} and its translations."
         )
+        self.stdout.write(f"Demo content: {load_demo_content()}")
+        self.stdout.write("Demo feeds: " + "; ".join(str(run) for run in load_demo_sources()))

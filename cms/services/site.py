@@ -1,4 +1,4 @@
-"""Writes for the cms app."""
+"""Site skeleton, admin user and worker heartbeat."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model

@@ -1,12 +1,4 @@
 from django.db import models
-from wagtail.models import Page
-
-
-class HomePage(Page):
-    """Root of one locale's page tree; topic pages live under it."""
-
-    max_count_per_parent = 1
-    parent_page_types = ["wagtailcore.Page"]
 
 
 class WorkerHeartbeat(models.Model):
