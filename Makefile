@@ -22,6 +22,7 @@ install: $(UV) ## Create .venv and install the locked dependencies
 	$(UV) sync --frozen
 
 demo: install ## Run Pesä with demo content on SQLite, eager Celery (PORT=8000)
+	mkdir -p var
 	DJANGO_SETTINGS_MODULE=cms.settings.dev $(MANAGE) migrate --no-input
 	DJANGO_SETTINGS_MODULE=cms.settings.dev $(MANAGE) ensure_admin
 	DJANGO_SETTINGS_MODULE=cms.settings.dev $(MANAGE) load_demo
@@ -45,6 +46,13 @@ check: install ## Django system checks and missing migrations
 
 up: ## Start the production-like stack with docker compose
 	docker compose up --build
+
+bench: install ## Full benchmark on PostgreSQL + Redis + wrk (N = 10k/50k/200k; long): bench/results/<date>.md
+	@command -v wrk >/dev/null || echo "bench: wrk is missing; installed with apt-get when run as root, else: sudo apt-get install wrk"
+	$(RUN) python -m bench.run $(BENCH_ARGS)
+
+bench-smoke: install ## The benchmark harness on 1k records, 1 s loads (CI); fails only if the harness breaks
+	$(RUN) python -m bench.run --smoke
 
 clean: ## Remove the virtualenv and local data
 	rm -rf .venv .tools var
