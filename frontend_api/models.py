@@ -3,6 +3,7 @@ from __future__ import annotations
 import secrets
 
 from django import forms
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -90,3 +91,70 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.subscription}"
+
+
+class ChangeEvent(models.Model):
+    """One entry of the public change feed (`/api/v1/changes`).
+
+    Append-only; the bigint id is the cursor, and writers take one lock so ids become
+    visible in order (docs/2026-11-28-change-feed.md). Whether an upsert is still public is
+    decided when the feed is read, never stored.
+    """
+
+    class Kind(models.TextChoices):
+        ARTICLE = "article", "Article"
+        SERVICE = "service", "Service"
+        ORGANIZATION = "organization", "Organization"
+
+    class Action(models.TextChoices):
+        UPSERT = "upsert", "Created or updated"
+        DELETE = "delete", "Deleted or no longer public"
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    object_id = models.BigIntegerField()
+    lang = models.CharField(max_length=10, blank=True, help_text="Article locale; empty otherwise.")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ("id",)
+        indexes = [models.Index(fields=("kind", "id"), name="frontend_api_change_kind_id")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.object_id} {self.action}"
+
+
+class SearchEntry(models.Model):
+    """One searchable document: an article page, or a service in one of its languages.
+
+    Owned by the search index (`frontend_api.search.services`), rebuilt from the content in a
+    second pass, never per row of a bulk import. Whether an entry's object is still public is
+    decided when searching (live_articles / public_services), never trusted from here.
+    """
+
+    class Kind(models.TextChoices):
+        ARTICLE = "article", "Article"
+        SERVICE = "service", "Service"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    object_id = models.BigIntegerField()
+    lang = models.CharField(max_length=10)
+    title = models.TextField()
+    body = models.TextField(blank=True)
+    # Title weight A, body B; Voikko terms under `simple` for fi, `swedish`/`english` otherwise.
+    # Null outside PostgreSQL, where search falls back to matching `title` and `body`.
+    search_vector = SearchVectorField(null=True, blank=True)
+    indexed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "search entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=("kind", "object_id", "lang"), name="frontend_api_search_entry_unique"
+            )
+        ]
+        indexes = [models.Index(fields=("lang", "kind"), name="frontend_api_search_lang_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} ({self.lang})"

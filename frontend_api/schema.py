@@ -39,6 +39,10 @@ class PesaAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
+        # Whatever a view declares for an error, the body is a problem (problems.py).
+        for status, response in responses.items():
+            if str(status)[:1] in ("4", "5") and isinstance(response, dict):
+                response["content"] = {"application/problem+json": {"schema": PROBLEM_SCHEMA}}
         for status, description in PROBLEM_STATUSES.items():
             responses.setdefault(
                 status,
@@ -48,3 +52,8 @@ class PesaAutoSchema(AutoSchema):
                 },
             )
         return responses
+
+
+def public_api_only(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[tuple[Any, ...]]:
+    """drf-spectacular preprocessing hook: the schema describes /api/v1/ only, not admin APIs."""
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]

@@ -6,15 +6,31 @@ import hashlib
 import hmac
 import time
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from wagtail.models import Page
 
+from cms.models import ArticlePage, TopicPage
+from cms.selectors import live_articles
+from federation.models import (
+    Organization,
+    RecordStatus,
+    Service,
+    ServiceChannel,
+    Source,
+    SyncRun,
+)
+from federation.selectors import public_organizations, public_services
+from frontend_api.caching import bump_content_generation
 from frontend_api.exceptions import WebhookDeliveryFailed
-from frontend_api.models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from frontend_api.models import ChangeEvent, WebhookDelivery, WebhookEvent, WebhookSubscription
 from frontend_api.renderers import dumps
 
 # Statuses after which a later attempt may succeed.
@@ -110,3 +126,260 @@ def deliver_webhook(*, delivery: WebhookDelivery, http: httpx.Client) -> Webhook
 def webhook_http_client() -> httpx.Client:
     timeout = settings.PESA_WEBHOOK_TIMEOUT
     return httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
+
+
+# ---------------------------------------------------------------------------
+# The change log behind /api/v1/changes (docs/2026-11-28-change-feed.md)
+# ---------------------------------------------------------------------------
+# pg_advisory_xact_lock key: writers of the change log queue here, so event ids become
+# visible in id order and a reader's cursor can never skip a late-committing event.
+CHANGE_LOG_LOCK_KEY = 0x50455341  # "PESA"
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # ChangeEvent.Kind
+    object_id: int
+    action: str  # ChangeEvent.Action
+    lang: str = ""
+
+
+def _lock_change_log() -> None:
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHANGE_LOG_LOCK_KEY])
+
+
+@transaction.atomic
+def record_changes(*, changes: Iterable[Change]) -> list[ChangeEvent]:
+    """Appends events (duplicates within one call dropped) and retires cached responses.
+
+    Runs inside the caller's transaction: the events commit or roll back with the change.
+    """
+    unique = list(dict.fromkeys(changes))
+    if not unique:
+        return []
+    _lock_change_log()
+    events = ChangeEvent.objects.bulk_create(
+        ChangeEvent(kind=c.kind, object_id=c.object_id, action=c.action, lang=c.lang)
+        for c in unique
+    )
+    transaction.on_commit(bump_content_generation)
+    return events
+
+
+def _service_ids_of_channels(channel_ids: list[int]) -> list[int]:
+    if not channel_ids:
+        return []
+    return list(
+        ServiceChannel.objects.filter(channel_id__in=channel_ids)
+        .values_list("service_id", flat=True)
+        .distinct()
+    )
+
+
+def _service_ids_of_organizations(organization_ids: list[int]) -> list[int]:
+    if not organization_ids:
+        return []
+    return list(
+        Service.objects.filter(organization_id__in=organization_ids).values_list("pk", flat=True)
+    )
+
+
+@transaction.atomic
+def record_sync_changes(
+    *, source: Source, run: SyncRun | None, changes: dict[str, dict[str, list[int]]]
+) -> list[ChangeEvent]:
+    """One sync's writes as change events, plus a `sync.changed` webhook.
+
+    A service is upserted when it, one of its channels or its organisation changed (its
+    public item shows all three); withdrawn services and organisations are deletes.
+    """
+    services = changes.get("service", {})
+    organizations = changes.get("organization", {})
+    channels = changes.get("channel", {})
+    withdrawn_services = set(services.get("withdrawn", []))
+    touched_organizations = [
+        *organizations.get("upserted", []),
+        *organizations.get("withdrawn", []),
+    ]
+    upserted_services = {
+        *services.get("upserted", []),
+        *_service_ids_of_channels([*channels.get("upserted", []), *channels.get("withdrawn", [])]),
+        *_service_ids_of_organizations(touched_organizations),
+    } - withdrawn_services
+    events = record_changes(
+        changes=[
+            *(Change("service", pk, ChangeEvent.Action.UPSERT) for pk in sorted(upserted_services)),
+            *(
+                Change("service", pk, ChangeEvent.Action.DELETE)
+                for pk in sorted(withdrawn_services)
+            ),
+            *(
+                Change("organization", pk, ChangeEvent.Action.UPSERT)
+                for pk in organizations.get("upserted", [])
+            ),
+            *(
+                Change("organization", pk, ChangeEvent.Action.DELETE)
+                for pk in organizations.get("withdrawn", [])
+            ),
+        ]
+    )
+    notify_subscribers(
+        event=WebhookEvent.SYNC_CHANGED,
+        payload={
+            "source": source.slug,
+            "run": run.pk if run else None,
+            "services": {
+                "upserted": sorted(upserted_services),
+                "withdrawn": sorted(withdrawn_services),
+            },
+            "organizations": {
+                "upserted": sorted(organizations.get("upserted", [])),
+                "withdrawn": sorted(organizations.get("withdrawn", [])),
+            },
+        },
+    )
+    return events
+
+
+@transaction.atomic
+def record_source_visibility(*, source: Source) -> list[ChangeEvent]:
+    """A source was enabled or disabled: all its services and organisations change at once."""
+    action = ChangeEvent.Action.UPSERT if source.enabled else ChangeEvent.Action.DELETE
+    active = {"source": source, "status": RecordStatus.ACTIVE}
+    return record_changes(
+        changes=[
+            *(
+                Change("service", pk, action)
+                for pk in Service.objects.filter(**active).values_list("pk", flat=True)
+            ),
+            *(
+                Change("organization", pk, action)
+                for pk in Organization.objects.filter(**active).values_list("pk", flat=True)
+            ),
+        ]
+    )
+
+
+def _article_change(page: Page, action: str) -> Change:
+    return Change("article", page.pk, action, page.locale.language_code)
+
+
+def _is_article(page: Page) -> bool:
+    return isinstance(page.specific_deferred, ArticlePage)
+
+
+@transaction.atomic
+def record_page_published(*, page: Page) -> list[ChangeEvent]:
+    """A publish that made the page live (a scheduled one is recorded when it goes live)."""
+    if not page.live:
+        return []
+    if not isinstance(page, (ArticlePage, TopicPage)):
+        return []
+    events = []
+    if isinstance(page, ArticlePage):
+        events = record_changes(changes=[_article_change(page, ChangeEvent.Action.UPSERT)])
+    else:
+        transaction.on_commit(bump_content_generation)
+    notify_subscribers(
+        event=WebhookEvent.CONTENT_PUBLISHED,
+        payload={
+            "ids": [page.pk],
+            "kind": "article" if isinstance(page, ArticlePage) else "topic",
+            "paths": [page.url_path],
+            "languages": [page.locale.language_code],
+        },
+    )
+    return events
+
+
+@transaction.atomic
+def record_page_unpublished(*, page: Page) -> list[ChangeEvent]:
+    """Unpublished, expired (publish_scheduled unpublishes) or deleted while live."""
+    if not isinstance(page, (ArticlePage, TopicPage)):
+        return []
+    events = []
+    if isinstance(page, ArticlePage):
+        events = record_changes(changes=[_article_change(page, ChangeEvent.Action.DELETE)])
+    else:
+        transaction.on_commit(bump_content_generation)
+    notify_subscribers(
+        event=WebhookEvent.CONTENT_UNPUBLISHED,
+        payload={
+            "ids": [page.pk],
+            "kind": "article" if isinstance(page, ArticlePage) else "topic",
+            "paths": [page.url_path],
+        },
+    )
+    return events
+
+
+@transaction.atomic
+def record_page_deleted(*, page: Page) -> list[ChangeEvent]:
+    if not isinstance(page, ArticlePage):
+        return []
+    if page.live:
+        return record_page_unpublished(page=page)
+    return record_changes(changes=[_article_change(page, ChangeEvent.Action.DELETE)])
+
+
+@transaction.atomic
+def record_pages_moved(*, page: Page) -> list[ChangeEvent]:
+    """A move changes the URL path of the page and all its descendants."""
+    articles = ArticlePage.objects.descendant_of(page, inclusive=True).live()
+    return record_changes(
+        changes=[
+            _article_change(article, ChangeEvent.Action.UPSERT)
+            for article in articles.select_related("locale")
+        ]
+    )
+
+
+@transaction.atomic
+def record_view_restriction_changed(*, page_id: int, removed: bool) -> list[ChangeEvent]:
+    """A view restriction hides the page and its subtree in every locale (cms.selectors rule).
+
+    Added: deletes for the live articles there. Removed: upserts; whatever is still
+    restricted some other way is reported as a delete when the feed is read.
+    """
+    page = Page.objects.filter(pk=page_id).first()
+    if page is None:  # the page itself is being deleted; its deletion is recorded
+        return []
+    copies = Page.objects.filter(translation_key=page.translation_key)
+    paths = Q()
+    for path in copies.values_list("path", flat=True):
+        paths |= Q(path__startswith=path)
+    action = ChangeEvent.Action.UPSERT if removed else ChangeEvent.Action.DELETE
+    articles = ArticlePage.objects.filter(paths).live().select_related("locale").order_by("pk")
+    return record_changes(changes=[_article_change(article, action) for article in articles])
+
+
+@transaction.atomic
+def rebuild_change_log(*, force: bool = False) -> int:
+    """Appends an upsert for everything public now, so a new mirror can start from the top.
+
+    Without `force` it does nothing when the log already has events (the receivers have
+    been recording since the start). Never deletes: mirrors' cursors stay valid.
+    """
+    if not force and ChangeEvent.objects.exists():
+        return 0
+    upsert = ChangeEvent.Action.UPSERT
+    changes = [
+        *(
+            Change("article", pk, upsert, lang)
+            for pk, lang in live_articles()
+            .order_by("pk")
+            .values_list("pk", "locale__language_code")
+        ),
+        *(
+            Change("organization", pk, upsert)
+            for pk in public_organizations().order_by("pk").values_list("pk", flat=True)
+        ),
+        *(
+            Change("service", pk, upsert)
+            for pk in public_services().order_by("pk").values_list("pk", flat=True)
+        ),
+    ]
+    return len(record_changes(changes=changes))

@@ -252,6 +252,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "National family-centre guidance and federated services, one read API.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Only the public API: Wagtail's and wagtail-localize's admin endpoints stay out.
+    "PREPROCESSING_HOOKS": ["frontend_api.schema.public_api_only"],
 }
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"

@@ -1,3 +1,4 @@
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from cms.services import ensure_site_structure
@@ -15,3 +16,5 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Demo content: {load_demo_content()}")
         self.stdout.write("Demo feeds: " + "; ".join(str(run) for run in load_demo_sources()))
+        call_command("rebuild_change_log", stdout=self.stdout)
+        call_command("rebuild_search_index", stdout=self.stdout)

@@ -1,0 +1,662 @@
+"""Output of the content endpoints: articles, topics, vocabularies, preview.
+
+Views hand serializers plain dicts built here in a fixed number of queries per page
+(`article_list_items`, `article_detail`), never per item: no `specific()`, no page.url.
+Public paths are `/{lang}/{topic-slug}/{article-slug}/` (the locale's home page is `/{lang}/`).
+Rich text comes out as sanitized HTML whose internal links point at the public path, with
+the API address in `data-api-url`; links to pages that are not public lose their href.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import nh3
+from django.db.models import Model, QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+from wagtail.images import get_image_model
+from wagtail.models import Page
+from wagtail.rich_text.rewriters import FIND_A_TAG, LinkRewriter, extract_attrs
+
+from cms.models import ArticlePage, LifeSituation, TargetGroup, TopicPage
+from cms.selectors import public_pages
+
+RENDITION_WIDTHS = (320, 640, 1280)
+RICH_TEXT_TAGS = {"p", "br", "strong", "b", "em", "i", "a", "ul", "ol", "li", "h2", "h3", "h4"}
+RICH_TEXT_ATTRIBUTES = {"a": {"href", "data-page-id", "data-api-url"}}
+VIDEO_PROVIDERS = {
+    "youtube.com": "youtube",
+    "youtu.be": "youtube",
+    "vimeo.com": "vimeo",
+    "dailymotion.com": "dailymotion",
+    "areena.yle.fi": "yle-areena",
+}
+AREA_PARAMS = {3: "municipality", 2: "county"}
+STEP = Page.steplen
+
+
+# ---------------------------------------------------------------------------
+# Paths and addresses
+# ---------------------------------------------------------------------------
+def public_path(url_path: str, lang: str) -> str:
+    """Wagtail's `/home-sv/topic/article/` → the public `/sv/topic/article/`."""
+    segments = [segment for segment in url_path.split("/") if segment]
+    return "/" + "/".join([lang, *segments[1:]]) + "/"
+
+
+def api_url(request: Any, name: str, pk: int | None = None, **query: Any) -> str:
+    url = reverse(name, args=[pk] if pk is not None else None, request=request)
+    query = {key: value for key, value in query.items() if value}
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def article_url(request: Any, pk: int) -> str:
+    return api_url(request, "article-detail", pk)
+
+
+def page_refs(request: Any, page_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """{id: {kind, id, title, path, api_url}} of the *public* pages among `page_ids` (2 queries)."""
+    page_ids = {pk for pk in page_ids if pk}
+    if not page_ids:
+        return {}
+    rows = public_pages(Page.objects.filter(pk__in=page_ids)).values(
+        "pk", "title", "url_path", "locale__language_code", "content_type__model"
+    )
+    refs = {}
+    for row in rows:
+        lang = row["locale__language_code"]
+        is_article = row["content_type__model"] == "articlepage"
+        refs[row["pk"]] = {
+            "kind": "article" if is_article else "topic",
+            "id": row["pk"],
+            "title": row["title"],
+            "lang": lang,
+            "path": public_path(row["url_path"], lang),
+            "api_url": article_url(request, row["pk"])
+            if is_article
+            else api_url(request, "topic-list", lang=lang),
+        }
+    return refs
+
+
+# ---------------------------------------------------------------------------
+# Vocabularies: names in the page's own language, joined on codes
+# ---------------------------------------------------------------------------
+VOCABULARY_FIELDS = {
+    TargetGroup: ("code", "name", "uri", "locale_id", "sort_order"),
+    LifeSituation: ("code", "name", "uri", "locale_id", "sort_order", "life_event_code"),
+}
+
+
+def _term_output(model: type[Model], row: Mapping[str, Any]) -> dict[str, Any]:
+    output = {"code": row["code"], "name": row["name"], "uri": row["uri"] or None}
+    if model is LifeSituation:
+        output["life_event_code"] = row["life_event_code"] or None
+    return output
+
+
+def localized_terms(
+    model: type[Model],
+    rows_by_page: Mapping[int, list[dict[str, Any]]],
+    locale_by_page: Mapping[int, int],
+) -> dict[int, list[dict[str, Any]]]:
+    """Each page's terms named in the page's locale. wagtail-localize copies many-to-many
+    rows of the source locale into a translation, so rows in another locale are renamed from
+    the page locale's term with the same code (one query, only when needed)."""
+    missing = {
+        (row["code"], locale_by_page[page])
+        for page, rows in rows_by_page.items()
+        for row in rows
+        if row["locale_id"] != locale_by_page[page]
+    }
+    renamed: dict[tuple[str, int], dict[str, Any]] = {}
+    if missing:
+        fields = VOCABULARY_FIELDS[model]
+        terms = model.objects.filter(
+            code__in={code for code, _ in missing},
+            locale_id__in={locale for _, locale in missing},
+        ).values(*fields)
+        renamed = {(term["code"], term["locale_id"]): term for term in terms}
+    result: dict[int, list[dict[str, Any]]] = {}
+    for page, rows in rows_by_page.items():
+        locale = locale_by_page[page]
+        terms = [
+            row if row["locale_id"] == locale else renamed.get((row["code"], locale), row)
+            for row in rows
+        ]
+        terms.sort(key=lambda term: (term["sort_order"], term["code"]))
+        result[page] = [_term_output(model, term) for term in terms]
+    return result
+
+
+def _term_rows(model: type[Model], page_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    field_name = "audiences" if model is TargetGroup else "life_situations"
+    through = getattr(ArticlePage, field_name).through
+    prefix = model._meta.model_name
+    fields = VOCABULARY_FIELDS[model]
+    rows = through.objects.filter(articlepage_id__in=page_ids).values(
+        "articlepage_id", *(f"{prefix}__{name}" for name in fields)
+    )
+    by_page: dict[int, list[dict[str, Any]]] = {pk: [] for pk in page_ids}
+    for row in rows:
+        by_page[row["articlepage_id"]].append({name: row[f"{prefix}__{name}"] for name in fields})
+    return by_page
+
+
+def _instance_term_rows(model: type[Model], terms: Iterable[Model]) -> list[dict[str, Any]]:
+    return [{name: getattr(term, name) for name in VOCABULARY_FIELDS[model]} for term in terms]
+
+
+# ---------------------------------------------------------------------------
+# Topics and translations of a page of articles
+# ---------------------------------------------------------------------------
+def parent_path(path: str) -> str:
+    return path[:-STEP]
+
+
+def topics_by_path(request: Any, paths: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The public topic pages at these tree paths (1 query)."""
+    now = timezone.now()
+    rows = TopicPage.objects.filter(path__in=set(paths), live=True).values(
+        "pk",
+        "path",
+        "title",
+        "slug",
+        "url_path",
+        "expire_at",
+        "topic__code",
+        "locale__language_code",
+    )
+    topics = {}
+    for row in rows:
+        if row["expire_at"] and row["expire_at"] <= now:
+            continue
+        lang = row["locale__language_code"]
+        topics[row["path"]] = {
+            "id": row["pk"],
+            "key": row["topic__code"],
+            "title": row["title"],
+            "path": public_path(row["url_path"], lang),
+            "articles_url": api_url(request, "article-list", topic=row["topic__code"], lang=lang),
+        }
+    return topics
+
+
+def translations_of(
+    request: Any, public: QuerySet[ArticlePage], keys: Iterable[Any]
+) -> dict[Any, dict[str, dict[str, Any]]]:
+    """{translation_key: {lang: {id, path, api_url}}} of the public pages (1 query)."""
+    rows = public.filter(translation_key__in=set(keys)).values(
+        "pk", "translation_key", "url_path", "locale__language_code"
+    )
+    result: dict[Any, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for row in rows:
+        lang = row["locale__language_code"]
+        result[row["translation_key"]][lang] = {
+            "id": row["pk"],
+            "path": public_path(row["url_path"], lang),
+            "api_url": article_url(request, row["pk"]),
+        }
+    return result
+
+
+LIST_FIELDS = (
+    "pk",
+    "title",
+    "lead",
+    "path",
+    "url_path",
+    "translation_key",
+    "locale_id",
+    "locale__language_code",
+    "reviewed_on",
+    "next_review_due",
+    "first_published_at",
+    "last_published_at",
+)
+
+
+def article_list_items(
+    request: Any, rows: list[dict[str, Any]], *, public: QuerySet[ArticlePage]
+) -> list[dict[str, Any]]:
+    """The list items of one page of `values(*LIST_FIELDS)` rows: 6–7 queries, any page size."""
+    if not rows:
+        return []
+    ids = [row["pk"] for row in rows]
+    locales = {row["pk"]: row["locale_id"] for row in rows}
+    audiences = localized_terms(TargetGroup, _term_rows(TargetGroup, ids), locales)
+    situations = localized_terms(LifeSituation, _term_rows(LifeSituation, ids), locales)
+    topics = topics_by_path(request, (parent_path(row["path"]) for row in rows))
+    translations = translations_of(request, public, (row["translation_key"] for row in rows))
+    choice = request.language_choice
+    items = []
+    for row in rows:
+        lang = row["locale__language_code"]
+        choice.pick([lang])
+        items.append(
+            {
+                "kind": "article",
+                "id": row["pk"],
+                "locale": lang,
+                "title": row["title"],
+                "lead": row["lead"],
+                "path": public_path(row["url_path"], lang),
+                "api_url": article_url(request, row["pk"]),
+                "topic": topics.get(parent_path(row["path"])),
+                "audiences": audiences[row["pk"]],
+                "life_situations": situations[row["pk"]],
+                "reviewed_on": row["reviewed_on"],
+                "next_review_due": row["next_review_due"],
+                "first_published_at": row["first_published_at"],
+                "last_published_at": row["last_published_at"],
+                "translations": {
+                    other: link
+                    for other, link in translations.get(row["translation_key"], {}).items()
+                    if other != lang
+                },
+            }
+        )
+    return items
+
+
+# ---------------------------------------------------------------------------
+# Body: typed blocks from the raw StreamField data
+# ---------------------------------------------------------------------------
+def _items(value: Any) -> list[Any]:
+    """ListBlock items in either raw format (plain values, or {"type": "item", "value"})."""
+    return [
+        item["value"] if isinstance(item, dict) and item.get("type") == "item" else item
+        for item in value or []
+    ]
+
+
+def _linked_page_ids(html: str) -> set[int]:
+    ids = set()
+    for match in FIND_A_TAG.finditer(html or ""):
+        attrs = extract_attrs(match.group(1))
+        if attrs.get("linktype") == "page" and str(attrs.get("id", "")).isdigit():
+            ids.add(int(attrs["id"]))
+    return ids
+
+
+def _rich_texts(block: dict[str, Any]) -> list[str]:
+    kind, value = block.get("type"), block.get("value")
+    if kind == "paragraph":
+        return [value or ""]
+    if kind == "callout":
+        return [value.get("text") or ""]
+    if kind == "faq":
+        return [item.get("answer") or "" for item in _items(value.get("items"))]
+    return []
+
+
+def _block_page_ids(block: dict[str, Any]) -> set[int]:
+    kind, value = block.get("type"), block.get("value") or {}
+    ids = set().union(*(_linked_page_ids(html) for html in _rich_texts(block)))
+    if kind == "internal_link" and value.get("page"):
+        ids.add(value["page"])
+    if kind == "link_list":
+        ids.update(link.get("page") for link in _items(value.get("links")) if link.get("page"))
+    return ids
+
+
+class BodyRenderer:
+    """Renders one page's raw body: links resolved and images fetched in one go each."""
+
+    def __init__(self, request: Any, raw_blocks: list[dict[str, Any]]) -> None:
+        self.request = request
+        self.blocks = list(raw_blocks)
+        page_ids = set().union(set(), *(_block_page_ids(block) for block in self.blocks))
+        self.pages = page_refs(request, page_ids)
+        self.images = self._images()
+        self.link_rewriter = LinkRewriter(rules={"page": self._page_link})
+
+    def _images(self) -> dict[int, Any]:
+        ids = {
+            block["value"].get("image")
+            for block in self.blocks
+            if block.get("type") == "image" and block.get("value")
+        }
+        ids.discard(None)
+        if not ids:
+            return {}
+        specs = [f"width-{width}" for width in RENDITION_WIDTHS]
+        images = get_image_model().objects.filter(pk__in=ids).prefetch_renditions(*specs)
+        return {image.pk: image for image in images}
+
+    def _page_link(self, attrs: dict[str, str]) -> str:
+        ref = self.pages.get(int(attrs["id"])) if str(attrs.get("id", "")).isdigit() else None
+        if ref is None:
+            return "<a>"
+        return (
+            f'<a href="{ref["path"]}" data-page-id="{ref["id"]}" data-api-url="{ref["api_url"]}">'
+        )
+
+    def rich_text(self, html: str | None) -> str:
+        expanded = self.link_rewriter(html or "")
+        return nh3.clean(
+            expanded,
+            tags=RICH_TEXT_TAGS,
+            attributes=RICH_TEXT_ATTRIBUTES,
+            url_schemes={"http", "https", "mailto", "tel"},
+            link_rel="noopener",
+        )
+
+    def render(self) -> list[dict[str, Any]]:
+        output = []
+        for block in self.blocks:
+            value = self.block_value(block.get("type"), block.get("value"))
+            if value is not None:
+                output.append({"type": block["type"], "id": block.get("id"), "value": value})
+        return output
+
+    def block_value(self, kind: str | None, value: Any) -> Any:
+        if kind == "paragraph":
+            return self.rich_text(value)
+        value = value or {}
+        if kind == "heading":
+            return {"text": value.get("text", ""), "level": value.get("level") or "h2"}
+        if kind == "callout":
+            return {
+                "kind": value.get("kind") or "info",
+                "title": value.get("title") or None,
+                "text": self.rich_text(value.get("text")),
+            }
+        if kind == "faq":
+            return {
+                "title": value.get("title") or None,
+                "items": [
+                    {
+                        "question": item.get("question", ""),
+                        "answer": self.rich_text(item.get("answer")),
+                    }
+                    for item in _items(value.get("items"))
+                ],
+            }
+        if kind == "image":
+            return self.image(value)
+        if kind == "video":
+            return self.video(value)
+        if kind == "link_list":
+            links = [self.link(link) for link in _items(value.get("links"))]
+            links = [link for link in links if link is not None]
+            return {"title": value.get("title") or None, "links": links} if links else None
+        if kind == "internal_link":
+            ref = self.pages.get(value.get("page"))
+            if ref is None:  # the target is not public: the block goes
+                return None
+            return {"text": value.get("text") or ref["title"], "page": ref}
+        if kind == "services":
+            return self.services(value)
+        return None
+
+    def image(self, value: Mapping[str, Any]) -> dict[str, Any] | None:
+        image = self.images.get(value.get("image"))
+        if image is None:
+            return None
+        renditions = image.get_renditions(*(f"width-{width}" for width in RENDITION_WIDTHS))
+        sizes = sorted(
+            {
+                (rendition.width, rendition.height, rendition.url)
+                for rendition in renditions.values()
+            }
+        )
+        return {
+            "alt_text": value.get("alt_text") or "",
+            "caption": value.get("caption") or None,
+            "width": image.width,
+            "height": image.height,
+            "renditions": [
+                {"url": self.request.build_absolute_uri(url), "width": width, "height": height}
+                for width, height, url in sizes
+            ],
+        }
+
+    @staticmethod
+    def video(value: Mapping[str, Any]) -> dict[str, Any] | None:
+        url = value.get("video") or value.get("url")
+        if not url:
+            return None
+        host = (urlsplit(url).hostname or "").removeprefix("www.").removeprefix("m.")
+        return {
+            "url": url,
+            "provider": VIDEO_PROVIDERS.get(host),
+            "title": value.get("title") or "",
+        }
+
+    def link(self, link: Mapping[str, Any]) -> dict[str, Any] | None:
+        ref = self.pages.get(link.get("page")) if link.get("page") else None
+        if ref is None and not link.get("url"):
+            return None
+        return {
+            "text": link.get("text") or (ref["title"] if ref else link.get("url")),
+            "url": ref["path"] if ref else link.get("url"),
+            "page": ref,
+        }
+
+    def services(self, value: Mapping[str, Any]) -> dict[str, Any]:
+        area = value.get("area") or None
+        query = {
+            "audience": ",".join(value.get("target_groups") or []),
+            "life_situation": ",".join(value.get("life_events") or []),
+            "service_class": ",".join(_items(value.get("service_classes"))),
+        }
+        if area and len(area) in AREA_PARAMS:
+            query[AREA_PARAMS[len(area)]] = area
+        return {
+            "title": value.get("title") or None,
+            "target_groups": list(value.get("target_groups") or []),
+            "life_events": list(value.get("life_events") or []),
+            "service_classes": list(_items(value.get("service_classes"))),
+            "area": area,
+            "api_url": api_url(self.request, "service-list", **query),
+        }
+
+
+def article_detail(
+    request: Any, page: ArticlePage, *, public: QuerySet[ArticlePage] | None
+) -> dict[str, Any]:
+    """The full article. `public` is None for a preview (no translations are linked then)."""
+    lang = page.locale.language_code
+    request.language_choice.pick([lang])
+    audiences = localized_terms(
+        TargetGroup,
+        {0: _instance_term_rows(TargetGroup, page.audiences.all())},
+        {0: page.locale_id},
+    )[0]
+    situations = localized_terms(
+        LifeSituation,
+        {0: _instance_term_rows(LifeSituation, page.life_situations.all())},
+        {0: page.locale_id},
+    )[0]
+    translations = (
+        translations_of(request, public, [page.translation_key]).get(page.translation_key, {})
+        if public is not None
+        else {}
+    )
+    url_path = page.url_path or ""
+    return {
+        "kind": "article",
+        "id": page.pk,
+        "locale": lang,
+        "title": page.title,
+        "lead": page.lead,
+        "path": public_path(url_path, lang) if url_path else None,
+        "api_url": article_url(request, page.pk) if page.pk else None,
+        "topic": topics_by_path(request, [parent_path(page.path)]).get(parent_path(page.path))
+        if page.path
+        else None,
+        "audiences": audiences,
+        "life_situations": situations,
+        "reviewed_on": page.reviewed_on,
+        "next_review_due": page.next_review_due,
+        "first_published_at": page.first_published_at,
+        "last_published_at": page.last_published_at,
+        "translations": {other: link for other, link in translations.items() if other != lang},
+        "reviewer": {
+            "name": page.reviewer_name or None,
+            "title": page.reviewer_title or None,
+            "organisation": page.reviewer_organisation or None,
+        },
+        "keywords": sorted(page.keywords.names()) if page.pk else [],
+        "references": [
+            {"title": block["value"].get("title", ""), "url": block["value"].get("url", "")}
+            for block in page.references.raw_data
+            if block.get("type") == "reference"
+        ],
+        "body": BodyRenderer(request, page.body.raw_data).render(),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Serializers: the documented output shapes (views pass the dicts built above)
+# ---------------------------------------------------------------------------
+def kind_field(value: str) -> serializers.CharField:
+    """A constant `kind`, inline in the schema (it tells a preview's article from a topic)."""
+
+    # A pattern, not a one-value enum: enums become shared components whose names collide.
+    @extend_schema_field({"type": "string", "pattern": f"^{value}$", "example": value})
+    class KindField(serializers.CharField):
+        pass
+
+    return KindField()
+
+
+class TermSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Code in the national code list, e.g. KR1.2.")
+    name = serializers.CharField(help_text="Name in the article's language.")
+    uri = serializers.CharField(allow_null=True)
+
+
+class LifeSituationTermSerializer(TermSerializer):
+    life_event_code = serializers.CharField(
+        allow_null=True, help_text="PTV life event code (ptvelamantilanteet), e.g. KE1."
+    )
+
+
+class ArticleTopicSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Topic page id.")
+    key = serializers.CharField(allow_null=True, help_text="Topic key, e.g. baby-and-toddler.")
+    title = serializers.CharField()
+    path = serializers.CharField(help_text="Public path of the topic page, e.g. /sv/vauva/.")
+    articles_url = serializers.URLField(help_text="The topic's articles in this language.")
+
+
+class TranslationLinkSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    path = serializers.CharField()
+    api_url = serializers.URLField()
+
+
+class ArticleSerializer(serializers.Serializer):
+    kind = kind_field("article")
+    id = serializers.IntegerField()
+    locale = serializers.CharField(help_text="Language of this article version (fi, sv, en).")
+    title = serializers.CharField()
+    lead = serializers.CharField()
+    path = serializers.CharField(
+        allow_null=True, help_text="Public path: /{lang}/{topic-slug}/{article-slug}/."
+    )
+    api_url = serializers.URLField(allow_null=True)
+    topic = ArticleTopicSerializer(allow_null=True)
+    audiences = TermSerializer(many=True)
+    life_situations = LifeSituationTermSerializer(many=True)
+    reviewed_on = serializers.DateField(allow_null=True)
+    next_review_due = serializers.DateField(allow_null=True)
+    first_published_at = serializers.DateTimeField(allow_null=True)
+    last_published_at = serializers.DateTimeField(allow_null=True)
+    translations = serializers.DictField(
+        child=TranslationLinkSerializer(),
+        help_text="The other public language versions: {lang: {id, path, api_url}}.",
+    )
+
+
+class ReviewerSerializer(serializers.Serializer):
+    name = serializers.CharField(allow_null=True)
+    title = serializers.CharField(allow_null=True)
+    organisation = serializers.CharField(allow_null=True)
+
+
+class ReferenceSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    url = serializers.CharField()
+
+
+BODY_BLOCK_TYPES = [
+    "paragraph",
+    "heading",
+    "callout",
+    "faq",
+    "image",
+    "video",
+    "link_list",
+    "internal_link",
+    "services",
+]
+
+
+@extend_schema_field(
+    {
+        "description": (
+            "paragraph: sanitized HTML string (internal links: href = public path, "
+            "data-api-url); heading: {text, level}; callout: {kind, title, text (HTML)}; "
+            "faq: {title, items: [{question, answer (HTML)}]}; image: {alt_text, caption, "
+            "width, height, renditions: [{url, width, height}]}; video: {url, provider, title}; "
+            "link_list: {title, links: [{text, url, page}]}; internal_link: {text, page: "
+            "{kind, id, title, lang, path, api_url}}; services: {title, target_groups, "
+            "life_events, service_classes, area, api_url (a ready /api/v1/services query)}."
+        ),
+        "oneOf": [{"type": "string"}, {"type": "object", "additionalProperties": True}],
+    }
+)
+class BlockValueField(serializers.JSONField):
+    pass
+
+
+class BodyBlockSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=BODY_BLOCK_TYPES)
+    id = serializers.CharField(allow_null=True)
+    value = BlockValueField()
+
+
+class ArticleDetailSerializer(ArticleSerializer):
+    reviewer = ReviewerSerializer()
+    keywords = serializers.ListField(child=serializers.CharField())
+    references = ReferenceSerializer(many=True)
+    body = BodyBlockSerializer(many=True)
+
+
+class TopicSerializer(serializers.Serializer):
+    kind = kind_field("topic")
+    id = serializers.IntegerField(help_text="Topic page id.")
+    key = serializers.CharField(allow_null=True, help_text="Topic key, e.g. baby-and-toddler.")
+    locale = serializers.CharField()
+    title = serializers.CharField()
+    intro = serializers.CharField(allow_blank=True)
+    path = serializers.CharField(allow_null=True)
+    article_count = serializers.IntegerField(
+        help_text="Public articles of the topic served in this language (with fallbacks)."
+    )
+    articles_url = serializers.URLField()
+
+
+class VocabularyTermSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    uri = serializers.CharField(allow_null=True)
+    name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    lang = serializers.CharField(help_text="Language of `name` (the served one or a fallback).")
+
+
+class TargetGroupSerializer(VocabularyTermSerializer):
+    parent = serializers.CharField(allow_null=True, help_text="Code of the broader group.")
+
+
+class LifeSituationSerializer(VocabularyTermSerializer):
+    life_event_code = serializers.CharField(allow_null=True)

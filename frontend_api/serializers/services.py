@@ -1,0 +1,402 @@
+"""Output serializers of the federation endpoints: one language per response.
+
+Multilingual texts are resolved with `request.language_choice`, which records any fallback
+for `meta.fallback` and the language headers. The view passes `area_names` ({code: names})
+in the context, fetched once per page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from federation.models import Area, Channel, FederatedRecord, Organization, Service, Source
+from frontend_api.language import LanguageChoice
+
+PROVIDER_KIND_BY_SOURCE_KIND = {
+    Source.Kind.MUNICIPALITY: "public",
+    Source.Kind.WELLBEING_SERVICES_COUNTY: "public",
+    Source.Kind.NATIONAL: "public",
+    Source.Kind.NGO: "ngo",
+    Source.Kind.PARISH: "parish",
+}
+
+
+def pick_text(choice: LanguageChoice, texts: Any) -> str | None:
+    """The text in the served language, its fallbacks, else any language the record has."""
+    if isinstance(texts, str):
+        return texts or None
+    if not isinstance(texts, Mapping):
+        return None
+    text = choice.text(texts)
+    if text is None:
+        for lang, value in texts.items():
+            if value:
+                choice.served.add(lang)
+                return value
+    return text
+
+
+def provider_kind(record: Service | Organization) -> str:
+    organization = record if isinstance(record, Organization) else record.organization
+    if organization is not None and organization.provider_kind:
+        return organization.provider_kind
+    return PROVIDER_KIND_BY_SOURCE_KIND.get(record.source.kind, "other")
+
+
+class LocalizedSerializer(serializers.Serializer):
+    def choice(self) -> LanguageChoice:
+        return self.context["request"].language_choice
+
+    def text(self, texts: Any) -> str | None:
+        return pick_text(self.choice(), texts)
+
+
+# ---------------------------------------------------------------------------
+# Nested shapes (also the OpenAPI schema of the method fields)
+# ---------------------------------------------------------------------------
+class AreaRefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField(allow_null=True)
+
+
+class ServiceAreasSerializer(serializers.Serializer):
+    nationwide = serializers.BooleanField()
+    municipalities = AreaRefSerializer(many=True)
+    counties = AreaRefSerializer(many=True)
+
+
+class ProviderSerializer(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True, help_text="Null when the feed names none.")
+    name = serializers.CharField(allow_null=True)
+    kind = serializers.ChoiceField(choices=["public", "ngo", "parish", "company", "other"])
+
+
+class SourceRefSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ProvenanceSerializer(serializers.Serializer):
+    source = SourceRefSerializer()
+    source_kind = serializers.ChoiceField(choices=Source.Kind.values)
+    trust_tier = serializers.ChoiceField(choices=Source.TrustTier.values)
+    origin_id = serializers.CharField()
+    last_synced = serializers.DateTimeField()
+    original_url = serializers.CharField(allow_null=True)
+
+
+def provenance(record: FederatedRecord) -> dict[str, Any]:
+    source = record.source
+    return {
+        "source": {"slug": source.slug, "name": source.name},
+        "source_kind": source.kind,
+        "trust_tier": source.trust_tier,
+        "origin_id": record.origin_id,
+        "last_synced": serializers.DateTimeField().to_representation(record.synced_at),
+        "original_url": record.origin_url or None,
+    }
+
+
+class PhoneSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    label = serializers.CharField(allow_null=True)
+    charge = serializers.CharField(allow_null=True, help_text="PTV charge type, e.g. Chargeable.")
+    language = serializers.CharField(allow_null=True)
+
+
+class WebUrlSerializer(serializers.Serializer):
+    url = serializers.CharField()
+    label = serializers.CharField(allow_null=True)
+    language = serializers.CharField(allow_null=True)
+
+
+class AddressSerializer(serializers.Serializer):
+    street = serializers.CharField(allow_null=True)
+    street_number = serializers.CharField(allow_null=True)
+    postal_code = serializers.CharField(allow_null=True)
+    post_office = serializers.CharField(allow_null=True)
+    municipality_code = serializers.CharField(allow_null=True)
+    latitude = serializers.FloatField(allow_null=True, help_text="WGS84")
+    longitude = serializers.FloatField(allow_null=True, help_text="WGS84")
+
+
+class OpeningHoursSerializer(serializers.Serializer):
+    kind = serializers.CharField(allow_null=True, help_text="regular, exceptional, holiday, 24/7")
+    weekday = serializers.IntegerField(allow_null=True, help_text="0 = Monday … 6 = Sunday")
+    opens = serializers.CharField(allow_null=True, help_text="08:00")
+    closes = serializers.CharField(allow_null=True, help_text="16:00")
+    valid_from = serializers.CharField(allow_null=True, help_text="ISO date")
+    valid_to = serializers.CharField(allow_null=True, help_text="ISO date")
+    closed = serializers.BooleanField()
+    note = serializers.CharField(allow_null=True)
+
+
+def _string(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def _number(value: Any) -> float | None:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _dicts(values: Any) -> list[Mapping[str, Any]]:
+    return [value for value in values or [] if isinstance(value, Mapping)]
+
+
+class ChannelSerializer(LocalizedSerializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="location, phone, web, email, electronic, form")
+    name = serializers.SerializerMethodField()
+    phones = serializers.SerializerMethodField()
+    web_urls = serializers.SerializerMethodField()
+    emails = serializers.SerializerMethodField()
+    addresses = serializers.SerializerMethodField()
+    opening_hours = serializers.SerializerMethodField()
+    languages = serializers.ListField(child=serializers.CharField())
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_name(self, channel: Channel) -> str | None:
+        return self.text(channel.name)
+
+    @extend_schema_field(PhoneSerializer(many=True))
+    def get_phones(self, channel: Channel) -> list[dict[str, Any]]:
+        return [
+            {
+                "number": str(phone["number"]),
+                "label": self.text(phone.get("label")),
+                "charge": _string(phone.get("charge")),
+                "language": _string(phone.get("language")),
+            }
+            for phone in _dicts(channel.phones)
+            if phone.get("number")
+        ]
+
+    @extend_schema_field(WebUrlSerializer(many=True))
+    def get_web_urls(self, channel: Channel) -> list[dict[str, Any]]:
+        return [
+            {
+                "url": str(url["url"]),
+                "label": self.text(url.get("label")),
+                "language": _string(url.get("language")),
+            }
+            for url in _dicts(channel.urls)
+            if url.get("url")
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_emails(self, channel: Channel) -> list[str]:
+        return [str(email) for email in channel.emails or [] if email]
+
+    @extend_schema_field(AddressSerializer(many=True))
+    def get_addresses(self, channel: Channel) -> list[dict[str, Any]]:
+        return [
+            {
+                "street": self.text(address.get("street")),
+                "street_number": _string(address.get("street_number")),
+                "postal_code": _string(address.get("postal_code")),
+                "post_office": self.text(address.get("post_office")),
+                "municipality_code": _string(address.get("municipality_code")),
+                "latitude": _number(address.get("latitude")),
+                "longitude": _number(address.get("longitude")),
+            }
+            for address in _dicts(channel.addresses)
+        ]
+
+    @extend_schema_field(OpeningHoursSerializer(many=True))
+    def get_opening_hours(self, channel: Channel) -> list[dict[str, Any]]:
+        return [
+            {
+                "kind": _string(hours.get("kind")),
+                "weekday": hours["weekday"] if isinstance(hours.get("weekday"), int) else None,
+                "opens": _string(hours.get("opens")),
+                "closes": _string(hours.get("closes")),
+                "valid_from": _string(hours.get("valid_from")),
+                "valid_to": _string(hours.get("valid_to")),
+                "closed": bool(hours.get("closed")),
+                "note": self.text(hours.get("note")),
+            }
+            for hours in _dicts(channel.opening_hours)
+        ]
+
+
+# ---------------------------------------------------------------------------
+# Services
+# ---------------------------------------------------------------------------
+class ServiceSerializer(LocalizedSerializer):
+    id = serializers.IntegerField()
+    name = serializers.SerializerMethodField()
+    summary = serializers.SerializerMethodField()
+    provider = serializers.SerializerMethodField()
+    areas = serializers.SerializerMethodField()
+    channels = ChannelSerializer(many=True)
+    languages = serializers.ListField(
+        child=serializers.CharField(), help_text="Languages the service is offered in."
+    )
+    target_groups = serializers.ListField(
+        child=serializers.CharField(), help_text="PTV target group codes (KR…)."
+    )
+    life_events = serializers.ListField(
+        child=serializers.CharField(), help_text="PTV life event codes (KE…)."
+    )
+    service_classes = serializers.ListField(
+        child=serializers.CharField(), help_text="PTV service class codes (P…)."
+    )
+    distance_km = serializers.SerializerMethodField()
+    provenance = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_name(self, service: Service) -> str | None:
+        return self.text(service.name)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_summary(self, service: Service) -> str | None:
+        return self.text(service.summary)
+
+    @extend_schema_field(ProviderSerializer)
+    def get_provider(self, service: Service) -> dict[str, Any]:
+        organization = service.organization
+        return {
+            "id": organization.pk if organization else None,
+            "name": self.text(organization.name) if organization else None,
+            "kind": provider_kind(service),
+        }
+
+    @extend_schema_field(ServiceAreasSerializer)
+    def get_areas(self, service: Service) -> dict[str, Any]:
+        names = self.context.get("area_names", {})
+        rows = sorted(service.areas.all(), key=lambda row: row.code)
+
+        def refs(kind: str) -> list[dict[str, Any]]:
+            return [
+                {"code": row.code, "name": self.text(names.get(row.code))}
+                for row in rows
+                if row.kind == kind
+            ]
+
+        return {
+            "nationwide": any(row.kind == "nationwide" for row in rows),
+            "municipalities": refs("municipality"),
+            "counties": refs("county"),
+        }
+
+    @extend_schema_field(
+        serializers.FloatField(
+            allow_null=True, help_text="Km to the nearest channel; only with `near`."
+        )
+    )
+    def get_distance_km(self, service: Service) -> float | None:
+        distance = getattr(service, "distance_km", None)
+        return round(distance, 3) if distance is not None else None
+
+    @extend_schema_field(ProvenanceSerializer)
+    def get_provenance(self, service: Service) -> dict[str, Any]:
+        return provenance(service)
+
+
+class ServiceDetailSerializer(ServiceSerializer):
+    description = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True, help_text="Sanitized HTML."))
+    def get_description(self, service: Service) -> str | None:
+        return self.text(service.description)
+
+
+# ---------------------------------------------------------------------------
+# Organizations and areas
+# ---------------------------------------------------------------------------
+class OrganizationSerializer(LocalizedSerializer):
+    id = serializers.IntegerField()
+    name = serializers.SerializerMethodField()
+    provider_kind = serializers.SerializerMethodField()
+    business_id = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+    email = serializers.SerializerMethodField()
+    phone = serializers.SerializerMethodField()
+    municipality_code = serializers.SerializerMethodField()
+    services_count = serializers.IntegerField(help_text="Its public services.")
+    services_url = serializers.SerializerMethodField()
+    provenance = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_name(self, organization: Organization) -> str | None:
+        return self.text(organization.name)
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=["public", "ngo", "parish", "company", "other"])
+    )
+    def get_provider_kind(self, organization: Organization) -> str:
+        return provider_kind(organization)
+
+    @extend_schema_field(serializers.CharField(allow_null=True, help_text="Y-tunnus"))
+    def get_business_id(self, organization: Organization) -> str | None:
+        return organization.business_id or None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_url(self, organization: Organization) -> str | None:
+        return organization.url or None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_email(self, organization: Organization) -> str | None:
+        return organization.email or None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_phone(self, organization: Organization) -> str | None:
+        return organization.phone or None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_municipality_code(self, organization: Organization) -> str | None:
+        return organization.municipality_code or None
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_services_url(self, organization: Organization) -> str:
+        url = reverse("service-list", request=self.context.get("request"))
+        return f"{url}?organization={organization.pk}"
+
+    @extend_schema_field(ProvenanceSerializer)
+    def get_provenance(self, organization: Organization) -> dict[str, Any]:
+        return provenance(organization)
+
+
+class OrganizationDetailSerializer(OrganizationSerializer):
+    description = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True, help_text="Sanitized HTML."))
+    def get_description(self, organization: Organization) -> str | None:
+        return self.text(organization.description)
+
+
+class AreaNamesSerializer(serializers.Serializer):
+    fi = serializers.CharField(allow_null=True)
+    sv = serializers.CharField(allow_null=True)
+    en = serializers.CharField(allow_null=True)
+
+
+class AreaSerializer(LocalizedSerializer):
+    code = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Area.Kind.values)
+    name = serializers.SerializerMethodField()
+    names = serializers.SerializerMethodField()
+    parent = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_name(self, area: Area) -> str | None:
+        return self.text(area.name)
+
+    @extend_schema_field(AreaNamesSerializer)
+    def get_names(self, area: Area) -> dict[str, str | None]:
+        names = area.name or {}
+        return {lang: names.get(lang) or None for lang in ("fi", "sv", "en")}
+
+    @extend_schema_field(
+        serializers.CharField(allow_null=True, help_text="Code of the county-level area.")
+    )
+    def get_parent(self, area: Area) -> str | None:
+        return area.parent.code if area.parent_id else None

@@ -1,0 +1,261 @@
+"""The federation endpoints: services, organizations and areas (read-only, anonymous).
+
+Every read starts from the federation's public selectors: withdrawn or inactive records and
+anything of a disabled source never pass. List query counts are constant in the page size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
+
+from federation.models import Area, Organization, Service
+from federation.selectors import public_organizations, public_services, with_service_relations
+from frontend_api.base import PublicReadOnlyViewSet
+from frontend_api.filters.services import (
+    DEFAULT_RADIUS_KM,
+    MAX_RADIUS_KM,
+    PROVIDER_KINDS,
+    AreaFilterSet,
+    OrganizationFilterSet,
+    PesaFilterBackend,
+    ServiceFilterSet,
+    ordered_by_name,
+)
+from frontend_api.serializers.services import (
+    AreaSerializer,
+    OrganizationDetailSerializer,
+    OrganizationSerializer,
+    ServiceDetailSerializer,
+    ServiceSerializer,
+)
+
+
+def _parameter(
+    name: str, description: str, examples: dict[str, str], **kwargs: Any
+) -> OpenApiParameter:
+    return OpenApiParameter(
+        name,
+        kwargs.pop("type", str),
+        description=description,
+        examples=[OpenApiExample(label, value=value) for label, value in examples.items()],
+        **kwargs,
+    )
+
+
+MUNICIPALITY_PARAMETER = _parameter(
+    "municipality",
+    "Official 3-digit municipality code. Services include those offered in the "
+    "municipality itself, in its wellbeing services county, and nationwide.",
+    {"Helsinki": "091", "Espoo": "049"},
+)
+SOURCE_PARAMETER = _parameter(
+    "source", "Slug of the feed (source) the records come from.", {"A feed": "ptv-helsinki"}
+)
+PROVIDER_KIND_PARAMETER = _parameter(
+    "provider_kind",
+    "Kind of provider: the organisation's own, else derived from the feed's kind.",
+    {"Public sector": "public", "NGO": "ngo", "Parish": "parish"},
+    enum=list(PROVIDER_KINDS),
+)
+SERVICE_PARAMETERS = [
+    MUNICIPALITY_PARAMETER,
+    _parameter(
+        "county",
+        "Wellbeing services county code (01–21; 90 City of Helsinki, 91 Åland): the county's "
+        "own services, those of its municipalities, and nationwide ones.",
+        {"Western Uusimaa": "03", "City of Helsinki": "90"},
+    ),
+    _parameter(
+        "postal_code",
+        "5-digit postal code; mapped to its municipality, then as `municipality`.",
+        {"Helsinki centre": "00100"},
+    ),
+    _parameter(
+        "near",
+        "`lat,lon` in WGS84 degrees. Keeps services with a channel (location) within "
+        "`radius_km` and orders them nearest first; items then carry `distance_km`.",
+        {"Helsinki railway station": "60.1719,24.9414"},
+    ),
+    _parameter(
+        "radius_km",
+        f"Radius for `near`, in km: above 0, at most {MAX_RADIUS_KM:g}; "
+        f"default {DEFAULT_RADIUS_KM:g}. Only with `near`.",
+        {"5 km": "5"},
+        type=OpenApiTypes.NUMBER,
+    ),
+    _parameter(
+        "language",
+        "Language the service is offered in (ISO 639-1). Not the response language: "
+        "that is `lang`, which never hides a service.",
+        {"Swedish": "sv", "English": "en"},
+    ),
+    _parameter(
+        "audience",
+        "PTV target group codes (ptvkohderyhmat), comma-separated, any of; a code also "
+        "matches its narrower codes (KR1 matches KR1.2).",
+        {"Families with children": "KR1.2", "Two groups": "KR1.2,KR2"},
+    ),
+    _parameter(
+        "life_situation",
+        "PTV life event codes (ptvelamantilanteet, KE…) or our own life-situation codes "
+        "(vocabularies/life-situations, mapped to their PTV code), comma-separated, any of.",
+        {"Having a child (PTV)": "KE1", "Pregnancy (own vocabulary)": "pregnancy"},
+    ),
+    _parameter(
+        "service_class",
+        "PTV service class codes (ptvserclass2), comma-separated, any of; a code also "
+        "matches its narrower codes (P3 matches P3.1 but not P31).",
+        {"Health care": "P3", "Narrower": "P3.1"},
+    ),
+    _parameter("organization", "Id of the providing organization.", {"An organization": "1"}),
+    SOURCE_PARAMETER,
+    PROVIDER_KIND_PARAMETER,
+    _parameter(
+        "search",
+        "Words that must all occur in the name or summary (any language), case-insensitive.",
+        {"Child health clinic": "neuvola"},
+    ),
+]
+
+
+def area_names(codes: Iterable[str]) -> dict[str, dict[str, str]]:
+    codes = set(codes)
+    if not codes:
+        return {}
+    return dict(Area.objects.filter(code__in=codes).values_list("code", "name"))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Public services",
+        description=(
+            "Services from every enabled feed, one language per response (`lang`; "
+            "missing texts fall back and `meta.fallback` says so). Ordered by name in the "
+            "served language, or by distance with `near`."
+        ),
+        parameters=SERVICE_PARAMETERS,
+    ),
+    retrieve=extend_schema(
+        summary="One public service",
+        description="Withdrawn services, inactive ones and those of disabled feeds are 404.",
+        responses=ServiceDetailSerializer,
+    ),
+)
+class ServiceViewSet(PublicReadOnlyViewSet):
+    serializer_class = ServiceSerializer
+    filterset_class = ServiceFilterSet
+    filter_backends = [PesaFilterBackend]
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self) -> QuerySet[Service]:
+        queryset = with_service_relations(public_services())
+        choice = getattr(self.request, "language_choice", None)
+        return ordered_by_name(queryset, choice.chain if choice else ("fi",))
+
+    def get_serializer_class(self) -> type[ServiceSerializer]:
+        return ServiceDetailSerializer if self.action == "retrieve" else ServiceSerializer
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            instance = args[0]
+            services = instance if isinstance(instance, list) else [instance]
+            kwargs["context"] = {
+                **self.get_serializer_context(),
+                "area_names": area_names(
+                    row.code for service in services for row in service.areas.all()
+                ),
+            }
+        return super().get_serializer(*args, **kwargs)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Public organizations",
+        description="Providers of the public services, each with its public services count.",
+        parameters=[
+            _parameter(
+                "municipality",
+                "3-digit municipality code: organisations based there or providing a public "
+                "service offered there (including county-wide and nationwide services).",
+                {"Helsinki": "091"},
+            ),
+            PROVIDER_KIND_PARAMETER,
+            SOURCE_PARAMETER,
+            _parameter(
+                "search",
+                "Words that must all occur in the name (any language), case-insensitive.",
+                {"Family federation": "väestöliitto"},
+            ),
+        ],
+    ),
+    retrieve=extend_schema(
+        summary="One public organization", responses=OrganizationDetailSerializer
+    ),
+)
+class OrganizationViewSet(PublicReadOnlyViewSet):
+    serializer_class = OrganizationSerializer
+    filterset_class = OrganizationFilterSet
+    filter_backends = [PesaFilterBackend]
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self) -> QuerySet[Organization]:
+        counts = (
+            public_services()
+            .filter(organization=OuterRef("pk"))
+            .order_by()
+            .values("organization")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        queryset = public_organizations().annotate(
+            services_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
+        )
+        choice = getattr(self.request, "language_choice", None)
+        return ordered_by_name(queryset, choice.chain if choice else ("fi",))
+
+    def get_serializer_class(self) -> type[OrganizationSerializer]:
+        if self.action == "retrieve":
+            return OrganizationDetailSerializer
+        return OrganizationSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Municipalities and wellbeing services counties",
+        description="Statistics Finland codes; names in the served language plus all three.",
+        parameters=[
+            _parameter(
+                "kind",
+                "Kind of area.",
+                {"Municipalities": "municipality", "Counties": "wellbeing_services_county"},
+                enum=list(Area.Kind.values),
+            ),
+            _parameter(
+                "parent",
+                "Code of a county-level area: its municipalities.",
+                {"Western Uusimaa": "03"},
+            ),
+        ],
+    ),
+    retrieve=extend_schema(summary="One area by its code"),
+)
+class AreaViewSet(PublicReadOnlyViewSet):
+    serializer_class = AreaSerializer
+    filterset_class = AreaFilterSet
+    filter_backends = [PesaFilterBackend]
+    lookup_field = "code"
+    lookup_value_regex = r"\d{2,3}"
+
+    def get_queryset(self) -> QuerySet[Area]:
+        return Area.objects.select_related("parent").order_by("code")
