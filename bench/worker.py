@@ -1,0 +1,187 @@
+"""One import measurement in its own process, so its peak RSS is its own.
+
+    python -m bench.worker sync --feed DIR [--incremental]
+    python -m bench.worker naive --feed DIR [--limit N]
+
+Prints one JSON line: seconds, peak RSS (`ru_maxrss`), the run's counts. Runs the real
+path: a PTV `Source`, `sync_source` with the importer fetching through the guarded HTTP
+client over a mock transport that serves the generated feed (bench.feeds.PtvApiMock).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+import orjson
+
+SOURCE_SLUG = "bench-ptv"
+NAIVE_SLUG = "bench-naive"
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _source(slug: str):
+    from bench.generate import PTV_API
+    from federation.models import Source
+    from federation.services.sources import create_source
+
+    source = Source.objects.filter(slug=slug).first()
+    if source is None:
+        source = create_source(
+            slug=slug, name=f"Bench {slug}", kind=Source.Kind.NATIONAL, format="ptv", url=PTV_API
+        )
+        # The bench's own schedule is "never": only this process runs it.
+        Source.objects.filter(pk=source.pk).update(
+            incremental_interval_minutes=0, full_sync_interval_hours=0
+        )
+        source.refresh_from_db()
+    return source
+
+
+def _time_search_indexing() -> dict[str, float]:
+    """Seconds spent re-indexing services for search (the after-commit task, run eagerly)."""
+    spent = {"seconds": 0.0, "calls": 0}
+    try:
+        from frontend_api.search import services as search_services
+        from frontend_api.search import tasks as search_tasks
+    except ImportError:
+        return spent
+    original = search_services.index_services
+
+    def timed(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent["seconds"] += time.perf_counter() - started
+            spent["calls"] += 1
+
+    search_services.index_services = timed
+    if getattr(search_tasks, "index_services", None) is original:
+        search_tasks.index_services = timed
+    return spent
+
+
+def run_sync(feed: Path, *, incremental: bool) -> dict:
+    import httpx
+
+    from bench.feeds import PtvApiMock
+    from federation.models import SyncRun
+    from federation.services.sync import sync_source
+
+    source = _source(SOURCE_SLUG)
+    indexing = _time_search_indexing()
+    mock = PtvApiMock(feed)
+    rss_before = _peak_rss_mb()
+    started = time.perf_counter()
+    run = sync_source(
+        source=source,
+        trigger=SyncRun.Trigger.CLI,
+        full=not incremental,
+        transport=httpx.MockTransport(mock),
+    )
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "outcome": run.outcome,
+        "message": run.message,
+        "created": run.created,
+        "updated": run.updated,
+        "unchanged": run.unchanged,
+        "withdrawn": run.withdrawn,
+        "rejected": run.rejected,
+        "issues": run.issues.count(),
+        "http_requests": mock.requests,
+        "search_indexing_seconds": indexing["seconds"],
+        "rss_before_mb": rss_before,
+    }
+
+
+def run_naive(feed: Path, *, limit: int | None) -> dict:
+    """The reference line: parse, then `update_or_create` one row at a time."""
+    import hashlib
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from federation.models import Channel, Organization, RecordStatus, Service
+    from federation.services.sync import _fields, sanitized
+    from importers.ptv import PtvImporter
+
+    models = {"organization": Organization, "service": Service, "channel": Channel}
+    source = _source(NAIVE_SLUG)
+    importer = PtvImporter(url=source.url, http=None)  # type: ignore[arg-type]
+    organizations: dict[str, int] = {}
+    done = 0
+    started = time.perf_counter()
+    for entity in ("Organization", "ServiceChannel", "Service"):
+        for path in sorted((feed / entity).glob("*.json")):
+            for record in importer.parse(path.read_bytes()):
+                if limit is not None and done >= limit:
+                    break
+                if not hasattr(record, "kind") or record.withdrawn:
+                    continue
+                data = sanitized(record.data, issue=lambda *_: None)
+                content_hash = hashlib.sha256(
+                    orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+                ).hexdigest()
+                now = timezone.now()
+                with transaction.atomic():
+                    row, _created = models[record.kind].objects.update_or_create(
+                        source=source,
+                        origin_id=record.source_id,
+                        defaults={
+                            "content_hash": content_hash,
+                            "status": RecordStatus.ACTIVE,
+                            "last_seen_at": now,
+                            "synced_at": now,
+                            **_fields(record.kind, data, organizations, None),  # type: ignore[arg-type]
+                        },
+                        create_defaults={
+                            "content_hash": content_hash,
+                            "status": RecordStatus.ACTIVE,
+                            "first_seen_at": now,
+                            "last_seen_at": now,
+                            "synced_at": now,
+                            **_fields(record.kind, data, organizations, None),  # type: ignore[arg-type]
+                        },
+                    )
+                if record.kind == "organization":
+                    organizations[record.source_id] = row.pk
+                done += 1
+    return {"seconds": time.perf_counter() - started, "records": done, "outcome": "succeeded"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.worker")
+    parser.add_argument("scenario", choices=("sync", "naive"))
+    parser.add_argument("--feed", type=Path, required=True)
+    parser.add_argument("--incremental", action="store_true")
+    parser.add_argument("--limit", type=int, default=None)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    import django
+
+    django.setup()
+    from django.db import connections
+
+    result = (
+        run_sync(args.feed, incremental=args.incremental)
+        if args.scenario == "sync"
+        else run_naive(args.feed, limit=args.limit)
+    )
+    connections.close_all()  # the backend ends and flushes its statistics
+    result["peak_rss_mb"] = _peak_rss_mb()
+    sys.stdout.write(orjson.dumps(result).decode() + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
