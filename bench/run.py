@@ -32,7 +32,7 @@ from bench.feeds import ensure_feed, feed_records
 from bench.report import Row, load_figure, table, verdict, write_results
 
 RESULTS = Path(__file__).resolve().parent / "results"
-TEMPLATE_DB = "pesa_bench_template"
+TEMPLATE_DB = f"{database.DB_NAME}_template"
 
 # Targets of the issue.
 FULL_SYNC_SECONDS = 60
@@ -570,6 +570,8 @@ def main(argv: list[str] | None = None) -> int:
     now = dt.datetime.now()
     command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
     check_services()
+    # The bench owns its Redis database: a lock or cache left by a killed run goes first.
+    flush_cache()
     results: dict[str, Any] = {
         "command": command.strip(),
         "machine": machine(),
