@@ -10,6 +10,10 @@ The contract (DESIGN.md, "Sync contract"), as this module keeps it:
 - a failed, unparsable or empty feed, or one that would withdraw more than the
   source's guard allows, changes nothing (outcome failed or held);
 - all changes of a run are applied in one transaction, under a per-source lock;
+- memory stays flat in the feed's size: reading keeps one small int per existing row and
+  spools only new or changed records to a temporary file, streamed back in batches when
+  writing; unchanged records cost no model instance and no query, and linking and
+  organisation lookups touch only the records written in the run;
 - every run is a `SyncRun`; every rejected or repaired record a `RecordIssue`.
 """
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,7 +31,7 @@ from typing import Any
 import httpx
 import orjson
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from federation.exceptions import FeedRejected, SourceBusy, SourceUnavailable
@@ -125,6 +130,7 @@ def _run(
         importer, documents = _importer_for(
             source=source, run=run, full=full, payload=payload, transport=transport
         )
+        feed.load_existing(source)
         try:
             feed.read(_items(importer, documents), keep_alive=lock.keep_alive)
         finally:
@@ -136,7 +142,7 @@ def _run(
             return _finish(run, plan.hold_outcome, plan.hold_reason, counts=feed.counts())
         lock.keep_alive(force=True)
         with transaction.atomic():
-            counts = _apply(source=source, run=run, plan=plan)
+            counts = _apply(source=source, run=run, plan=plan, feed=feed)
             _save_issues(run, feed.issues)
             _advance_source(source=source, run=run, full=feed.complete, payload=payload)
             _finish(run, SyncRun.Outcome.SUCCEEDED, plan.summary(), counts=counts)
@@ -157,6 +163,8 @@ def _run(
     except Exception as error:
         _finish(run, SyncRun.Outcome.FAILED, f"internal error: {type(error).__name__}: {error}")
         raise
+    finally:
+        feed.close()
 
 
 # ---------------------------------------------------------------------------
@@ -246,18 +254,34 @@ def _items(
         yield from importer.parse(document)
 
 
-@dataclass
-class Incoming:
-    origin_id: str
-    data: dict[str, Any]
-    content_hash: str
+# Per-kind value of `Feed.existing` for a withdrawn row: it is rewritten when it reappears.
+_WITHDRAWN = -1
+# Set on an existing row's value once the feed listed it unchanged.
+_SEEN = 1 << 64
+
+
+def _short_hash(content_hash: str) -> int:
+    """The first 64 bits of a content hash, as a small int: enough to spot a change."""
+    try:
+        return int(content_hash[:16], 16)
+    except ValueError:
+        return -2  # never equal to a real hash: the row is rewritten
 
 
 @dataclass
 class Feed:
-    """Everything one run read, per record kind, before anything is written."""
+    """What one run read, per record kind, kept small so memory stays flat in the feed's size.
 
-    records: dict[str, dict[str, Incoming]] = field(default_factory=lambda: {k: {} for k in KINDS})
+    Before reading, `load_existing` keeps one small int per existing row (the first 64 bits
+    of its content hash, or `_WITHDRAWN`). Reading then keeps, per record: nothing more for
+    an unchanged one (a bit is set on its existing entry); for a new, changed or reactivated
+    one, its offset in a per-kind spool file (orjson lines, on disk) where its data waits
+    for the write phase. Nothing is written to the database while reading.
+    """
+
+    existing: dict[str, dict[str, int]] = field(default_factory=lambda: {k: {} for k in KINDS})
+    # origin_id -> offset of its line in the kind's spool (the last occurrence wins).
+    changed: dict[str, dict[str, int]] = field(default_factory=lambda: {k: {} for k in KINDS})
     flagged_withdrawn: dict[str, set[str]] = field(
         default_factory=lambda: {k: set() for k in KINDS}
     )
@@ -266,13 +290,28 @@ class Feed:
     issues: list[RecordIssue] = field(default_factory=list)
     rejected: int = 0
     complete: bool = False
-
-    @property
-    def valid_count(self) -> int:
-        return sum(len(records) for records in self.records.values())
+    valid_count: int = 0
+    spools: dict[str, Any] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         return {"rejected": self.rejected}
+
+    def load_existing(self, source: Source) -> None:
+        for kind in KINDS:
+            rows = (
+                RECORD_MODELS[kind]
+                .objects.filter(source=source)
+                .values_list("origin_id", "content_hash", "status")
+            )
+            self.existing[kind] = {
+                origin_id: _WITHDRAWN if status == RecordStatus.WITHDRAWN else _short_hash(h)
+                for origin_id, h, status in rows.iterator(chunk_size=5000)
+            }
+
+    def close(self) -> None:
+        for spool in self.spools.values():
+            spool.close()
+        self.spools.clear()
 
     def issue(self, *, reason: str, severity: str, message: str, origin_id: str | None = None,
               kind: str | None = None, field_path: str | None = None) -> None:  # fmt: skip
@@ -296,6 +335,8 @@ class Feed:
                 self._error(item)
             else:
                 self._record(item)
+        for spool in self.spools.values():
+            spool.flush()
 
     def _error(self, error: RecordError) -> None:
         if error.severity == "error":
@@ -332,14 +373,28 @@ class Feed:
             return
         for repair in record.repairs:
             self._error(repair)
+        existing, changed = self.existing[kind], self.changed[kind]
+        current = existing.get(origin_id)
+        seen = current is not None and current >= _SEEN
         if record.withdrawn:
-            self.records[kind].pop(origin_id, None)
+            if origin_id in changed or seen:
+                self.valid_count -= 1
+            changed.pop(origin_id, None)
+            if seen:
+                existing[origin_id] = current - _SEEN
             self.flagged_withdrawn[kind].add(origin_id)
             return
         data = sanitized(record.data, issue=self._issue_for(kind, origin_id))
         content_hash = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
-        previous = self.records[kind].get(origin_id)
-        if previous is not None and previous.content_hash != content_hash:
+        short = _short_hash(content_hash)
+        previous: int | None = None
+        if origin_id in changed:
+            previous = _short_hash(self._spooled(kind, changed[origin_id])[1])
+        elif seen:
+            previous = current - _SEEN
+        if previous is None:
+            self.valid_count += 1
+        elif previous != short:
             self.issue(
                 reason=RecordIssue.Reason.DUPLICATE,
                 severity=RecordIssue.Severity.WARNING,
@@ -348,7 +403,59 @@ class Feed:
                 kind=kind,
             )
         self.flagged_withdrawn[kind].discard(origin_id)
-        self.records[kind][origin_id] = Incoming(origin_id, data, content_hash)
+        stored = current - _SEEN if seen else current
+        if stored is not None and stored == short:
+            # Unchanged: nothing to keep but a bit on the existing entry.
+            changed.pop(origin_id, None)
+            if not seen:
+                existing[origin_id] = current + _SEEN
+            return
+        if seen:
+            existing[origin_id] = current - _SEEN
+        changed[origin_id] = self._spool(kind, origin_id, content_hash, data)
+
+    def _spool(self, kind: str, origin_id: str, content_hash: str, data: dict[str, Any]) -> int:
+        spool = self.spools.get(kind)
+        if spool is None:
+            # Closed by `close()` when the run ends.
+            spool = self.spools[kind] = tempfile.TemporaryFile(prefix=f"pesa-sync-{kind}-")  # noqa: SIM115
+        spool.seek(0, 2)
+        offset = spool.tell()
+        spool.write(orjson.dumps([origin_id, content_hash, data]))
+        spool.write(b"\n")
+        return offset
+
+    def _spooled(self, kind: str, offset: int) -> list[Any]:
+        spool = self.spools[kind]
+        spool.flush()
+        spool.seek(offset)
+        return orjson.loads(spool.readline())
+
+    def written(
+        self, kind: str, batch_size: int
+    ) -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
+        """The records to write, in feed order, `batch_size` at a time (read from the spool)."""
+        changed = self.changed[kind]
+        spool = self.spools.get(kind)
+        if spool is None or not changed:
+            return
+        spool.flush()
+        spool.seek(0)
+        batch: list[tuple[str, str, dict[str, Any]]] = []
+        offset = 0
+        for line in spool:
+            origin_id, content_hash, data = orjson.loads(line)
+            if changed.get(origin_id) == offset:
+                batch.append((origin_id, content_hash, data))
+                if len(batch) >= batch_size:
+                    yield batch
+                    batch = []
+            offset += len(line)
+        if batch:
+            yield batch
+
+    def seen_unchanged(self, kind: str) -> Iterator[str]:
+        return (oid for oid, value in self.existing[kind].items() if value >= _SEEN)
 
     def _issue_for(self, kind: str, origin_id: str):
         def report(field_path: str, message: str) -> None:
@@ -414,21 +521,22 @@ def _without_nul(value: Any) -> Any:
 # ---------------------------------------------------------------------------
 @dataclass
 class Plan:
-    create: dict[str, list[Incoming]] = field(default_factory=lambda: {k: [] for k in KINDS})
-    # (pk, incoming, was withdrawn)
-    update: dict[str, list[tuple[int, Incoming, bool]]] = field(
-        default_factory=lambda: {k: [] for k in KINDS}
-    )
-    withdraw: dict[str, list[int]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    """Counts and ids decided before anything is written; the data itself stays in the feed."""
+
+    create: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    update: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    reactivate: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    # origin ids of live rows to withdraw
+    withdraw: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in KINDS})
     withdraw_reason: str = ""
-    unchanged_ids: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    unchanged: int = 0
     hold_reason: str = ""
     hold_outcome: str = SyncRun.Outcome.HELD
     complete: bool = False
     rejected: int = 0
 
     def summary(self) -> str:
-        reactivated = sum(1 for rows in self.update.values() for _pk, _in, was in rows if was)
+        reactivated = sum(self.reactivate.values())
         parts = ["complete sync" if self.complete else "partial sync"]
         if reactivated:
             parts.append(f"{reactivated} reactivated")
@@ -456,39 +564,33 @@ def _plan(*, source: Source, run: SyncRun, feed: Feed) -> Plan:
 
     active_total = 0
     for kind in KINDS:
-        model = RECORD_MODELS[kind]
-        incoming = feed.records[kind]
-        existing = {
-            origin_id: (pk, content_hash, status)
-            for pk, origin_id, content_hash, status in model.objects.filter(
-                source=source
-            ).values_list("pk", "origin_id", "content_hash", "status")
-        }
-        for origin_id, record in incoming.items():
+        existing, changed = feed.existing[kind], feed.changed[kind]
+        for origin_id in changed:
             current = existing.get(origin_id)
             if current is None:
-                plan.create[kind].append(record)
-            elif current[2] == RecordStatus.WITHDRAWN:
-                plan.update[kind].append((current[0], record, True))
-            elif current[1] != record.content_hash:
-                plan.update[kind].append((current[0], record, False))
+                plan.create[kind] += 1
+            elif current == _WITHDRAWN:
+                plan.reactivate[kind] += 1
             else:
-                plan.unchanged_ids[kind].append(origin_id)
-        live = {
-            oid: pk
-            for oid, (pk, _h, status) in existing.items()
-            if status != RecordStatus.WITHDRAWN
-        }
-        active_total += len(live)
-        gone = set(feed.flagged_withdrawn[kind])
-        if feed.complete:
-            gone |= set(live) - set(incoming) - feed.rejected_ids
-        plan.withdraw[kind] = sorted(live[oid] for oid in gone if oid in live)
+                plan.update[kind] += 1
+        flagged = feed.flagged_withdrawn[kind]
+        gone: list[str] = []
+        for origin_id, value in existing.items():
+            if value == _WITHDRAWN:
+                continue
+            active_total += 1
+            if value >= _SEEN:
+                plan.unchanged += 1
+            elif origin_id in flagged or (
+                feed.complete and origin_id not in changed and origin_id not in feed.rejected_ids
+            ):
+                gone.append(origin_id)
+        plan.withdraw[kind] = gone
     plan.withdraw_reason = (
         "missing from a complete sync" if feed.complete else "marked withdrawn by the feed"
     )
 
-    to_withdraw = sum(len(pks) for pks in plan.withdraw.values())
+    to_withdraw = sum(len(ids) for ids in plan.withdraw.values())
     if to_withdraw and active_total:
         share = to_withdraw / active_total
         if share * 100 > source.max_withdrawn_percent:
@@ -502,77 +604,108 @@ def _plan(*, source: Source, run: SyncRun, feed: Feed) -> Plan:
 # ---------------------------------------------------------------------------
 # Applying (inside one transaction)
 # ---------------------------------------------------------------------------
-def _apply(*, source: Source, run: SyncRun, plan: Plan) -> dict[str, int]:
+def _chunks(values: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _apply(*, source: Source, run: SyncRun, plan: Plan, feed: Feed) -> dict[str, int]:
+    """Writes what the plan decided, streaming the data back from the feed's spool in batches."""
     now = timezone.now()
     created = updated = withdrawn = 0
     organizations: dict[str, int] | None = None
     changes: dict[str, dict[str, list[int]]] = {}
     for kind in KINDS:
         model = RECORD_MODELS[kind]
-        if kind != "organization" and organizations is None:
-            organizations = dict(
-                Organization.objects.filter(source=source).values_list("origin_id", "pk")
+        upserted: list[int] = []
+        fields_to_update = _update_fields(model)
+        for batch in feed.written(kind, BATCH_SIZE):
+            if kind != "organization" and organizations is None:
+                organizations = dict(
+                    Organization.objects.filter(source=source).values_list("origin_id", "pk")
+                )
+            existing = feed.existing[kind]
+            known = [origin_id for origin_id, _h, _d in batch if origin_id in existing]
+            pks = (
+                dict(
+                    model.objects.filter(source=source, origin_id__in=known).values_list(
+                        "origin_id", "pk"
+                    )
+                )
+                if known
+                else {}
             )
-        new_rows = [
-            model(
-                source=source,
-                origin_id=record.origin_id,
-                content_hash=record.content_hash,
-                status=RecordStatus.ACTIVE,
-                first_seen_at=now,
-                last_seen_at=now,
-                synced_at=now,
-                **_fields(kind, record.data, organizations, run),
-            )
-            for record in plan.create[kind]
-        ]
-        model.objects.bulk_create(new_rows, batch_size=BATCH_SIZE)
-        created += len(new_rows)
+            new_rows = []
+            changed_rows = []
+            for origin_id, content_hash, data in batch:
+                fields = _fields(kind, data, organizations, run)
+                pk = pks.get(origin_id)
+                if pk is None:
+                    new_rows.append(
+                        model(
+                            source=source,
+                            origin_id=origin_id,
+                            content_hash=content_hash,
+                            status=RecordStatus.ACTIVE,
+                            first_seen_at=now,
+                            last_seen_at=now,
+                            synced_at=now,
+                            **fields,
+                        )
+                    )
+                else:
+                    changed_rows.append(
+                        model(
+                            pk=pk,
+                            source=source,
+                            origin_id=origin_id,
+                            content_hash=content_hash,
+                            status=RecordStatus.ACTIVE,
+                            withdrawn_at=None,
+                            withdrawn_reason="",
+                            last_seen_at=now,
+                            synced_at=now,
+                            **fields,
+                        )
+                    )
+            model.objects.bulk_create(new_rows, batch_size=BATCH_SIZE)
+            if changed_rows:
+                model.objects.bulk_update(changed_rows, fields_to_update, batch_size=BATCH_SIZE)
+            created += len(new_rows)
+            updated += len(changed_rows)
+            if kind == "service":
+                _replace_service_children(new_rows + changed_rows)
+            upserted.extend(row.pk for row in new_rows + changed_rows)
 
-        changed_rows = []
-        for pk, record, _was_withdrawn in plan.update[kind]:
-            row = model(
-                pk=pk,
-                source=source,
-                origin_id=record.origin_id,
-                content_hash=record.content_hash,
-                status=RecordStatus.ACTIVE,
-                withdrawn_at=None,
-                withdrawn_reason="",
-                last_seen_at=now,
-                synced_at=now,
-                **_fields(kind, record.data, organizations, run),
+        withdrawn_pks: list[int] = []
+        for chunk in _chunks(plan.withdraw[kind], 5000):
+            live = model.objects.filter(source=source, origin_id__in=chunk).exclude(
+                status=RecordStatus.WITHDRAWN
             )
-            changed_rows.append(row)
-        if changed_rows:
-            model.objects.bulk_update(changed_rows, _update_fields(model), batch_size=BATCH_SIZE)
-        updated += len(changed_rows)
-
-        if plan.withdraw[kind]:
-            withdrawn += model.objects.filter(pk__in=plan.withdraw[kind]).update(
+            pks_now = list(live.values_list("pk", flat=True))
+            withdrawn += model.objects.filter(pk__in=pks_now).update(
                 status=RecordStatus.WITHDRAWN,
                 withdrawn_at=now,
                 withdrawn_reason=plan.withdraw_reason,
                 synced_at=now,
             )
-        changes[kind] = {
-            "upserted": [row.pk for row in new_rows + changed_rows],
-            "withdrawn": list(plan.withdraw[kind]),
-        }
-        if kind == "service":
-            _replace_service_children(new_rows + changed_rows)
+            withdrawn_pks.extend(sorted(pks_now))
+        changes[kind] = {"upserted": upserted, "withdrawn": withdrawn_pks}
 
     if created or updated:
-        _link_services_and_channels(source=source)
-        _resolve_organizations(source=source)
-    _mark_seen(source=source, plan=plan, now=now)
+        _link_services_and_channels(
+            source=source,
+            services=changes["service"]["upserted"],
+            channels=changes["channel"]["upserted"],
+        )
+        _resolve_organizations(source=source, organizations=changes["organization"]["upserted"])
+    _mark_seen(source=source, plan=plan, feed=feed, now=now)
     if created or updated or withdrawn:
         records_changed.send(sender=Source, source=source, run=run, changes=changes)
-    unchanged = sum(len(ids) for ids in plan.unchanged_ids.values())
     return {
         "created": created,
         "updated": updated,
-        "unchanged": unchanged,
+        "unchanged": plan.unchanged,
         "withdrawn": withdrawn,
         "rejected": plan.rejected,
     }
@@ -700,24 +833,85 @@ def _replace_service_children(services: list[Service]) -> None:
     ServiceCode.objects.bulk_create(codes, batch_size=BATCH_SIZE)
 
 
-def _link_services_and_channels(*, source: Source) -> None:
-    """Links from both sides of the feed, within the source; only differences are written."""
-    services = dict(Service.objects.filter(source=source).values_list("origin_id", "pk"))
-    channels = dict(Channel.objects.filter(source=source).values_list("origin_id", "pk"))
+LINK_CHUNK = 2000
+
+
+def _listing(
+    model: type[models.Model], field_name: str, source: Source, ids: list[str]
+) -> Iterable[tuple[int, str]]:
+    """(pk, id) for each of `ids` that a row of the source names in its JSON list `field_name`."""
+    if connection.vendor == "postgresql":
+        # One pass over the source's rows; `= ANY(array)` is hashed by PostgreSQL (14+).
+        meta = model._meta
+        column = f"r.{meta.get_field(field_name).column}"
+        listed = f"CASE WHEN jsonb_typeof({column}) = 'array' THEN {column} ELSE '[]' END"
+        sql = (
+            f"SELECT r.{meta.pk.column}, x FROM {meta.db_table} r "  # noqa: S608
+            f"CROSS JOIN LATERAL jsonb_array_elements_text({listed}) x "
+            f"WHERE r.{meta.get_field('source').column} = %s AND x = ANY(%s)"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [source.pk, ids])
+            return cursor.fetchall()
+    wanted = set(ids)
+    rows = model.objects.filter(source=source).values_list("pk", field_name)
+    return [
+        (pk, str(value))
+        for pk, values in rows.iterator(chunk_size=2000)
+        for value in values or []
+        if str(value) in wanted
+    ]
+
+
+def _link_services_and_channels(
+    *, source: Source, services: list[int], channels: list[int]
+) -> None:
+    """Links from both sides of the feed, within the source, for the records written in this
+    run only (a link between two unwritten records cannot have changed); only differences
+    are written. Works in chunks, so memory does not grow with the source."""
+    for service_chunk in _chunks(sorted(services), LINK_CHUNK):
+        _relink(source=source, service_pks=service_chunk, channel_pks=[])
+    for channel_chunk in _chunks(sorted(channels), LINK_CHUNK):
+        _relink(source=source, service_pks=[], channel_pks=channel_chunk)
+
+
+def _relink(*, source: Source, service_pks: list[int], channel_pks: list[int]) -> None:
     wanted: set[tuple[int, int]] = set()
-    for service_pk, channel_ids in Service.objects.filter(source=source).values_list(
-        "pk", "channel_origin_ids"
-    ):
-        wanted.update((service_pk, channels[c]) for c in channel_ids or [] if c in channels)
-    for channel_pk, service_ids in Channel.objects.filter(source=source).values_list(
-        "pk", "service_origin_ids"
-    ):
-        wanted.update((services[s], channel_pk) for s in service_ids or [] if s in services)
+    if service_pks:
+        rows = list(
+            Service.objects.filter(pk__in=service_pks).values_list(
+                "pk", "origin_id", "channel_origin_ids"
+            )
+        )
+        names = {str(c) for _pk, _oid, ids in rows for c in ids or []}
+        channel_map = _pks_of(Channel, source, names)
+        for service_pk, _oid, ids in rows:
+            wanted.update((service_pk, channel_map[c]) for c in ids or [] if c in channel_map)
+        by_origin = {oid: pk for pk, oid, _ids in rows}
+        for channel_pk, origin_id in _listing(
+            Channel, "service_origin_ids", source, list(by_origin)
+        ):
+            wanted.add((by_origin[origin_id], channel_pk))
+        scope = ServiceChannel.objects.filter(service_id__in=service_pks)
+    else:
+        rows = list(
+            Channel.objects.filter(pk__in=channel_pks).values_list(
+                "pk", "origin_id", "service_origin_ids"
+            )
+        )
+        names = {str(s) for _pk, _oid, ids in rows for s in ids or []}
+        service_map = _pks_of(Service, source, names)
+        for channel_pk, _oid, ids in rows:
+            wanted.update((service_map[s], channel_pk) for s in ids or [] if s in service_map)
+        by_origin = {oid: pk for pk, oid, _ids in rows}
+        for service_pk, origin_id in _listing(
+            Service, "channel_origin_ids", source, list(by_origin)
+        ):
+            wanted.add((service_pk, by_origin[origin_id]))
+        scope = ServiceChannel.objects.filter(channel_id__in=channel_pks)
     existing = {
         (service_pk, channel_pk): pk
-        for pk, service_pk, channel_pk in ServiceChannel.objects.filter(
-            service__source=source
-        ).values_list("pk", "service_id", "channel_id")
+        for pk, service_pk, channel_pk in scope.values_list("pk", "service_id", "channel_id")
     }
     stale = [pk for pair, pk in existing.items() if pair not in wanted]
     if stale:
@@ -728,21 +922,37 @@ def _link_services_and_channels(*, source: Source) -> None:
     )
 
 
-def _resolve_organizations(*, source: Source) -> None:
-    """Services and channels written before their organisation arrived get it now."""
-    organizations = dict(Organization.objects.filter(source=source).values_list("origin_id", "pk"))
-    for model in (Service, Channel):
-        pending = (
-            model.objects.filter(source=source, organization__isnull=True)
-            .exclude(organization_origin_id="")
-            .values_list("pk", "organization_origin_id")
+def _pks_of(model: type[models.Model], source: Source, origin_ids: set[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(origin_ids), 5000):
+        found.update(
+            model.objects.filter(source=source, origin_id__in=chunk).values_list("origin_id", "pk")
         )
-        for pk, origin_id in pending:
-            if origin_id in organizations:
-                model.objects.filter(pk=pk).update(organization_id=organizations[origin_id])
+    return found
 
 
-def _mark_seen(*, source: Source, plan: Plan, now: Any) -> None:
+def _resolve_organizations(*, source: Source, organizations: list[int]) -> None:
+    """Services and channels written before their organisation arrived get it now (only the
+    organisations written in this run can be new to them)."""
+    for chunk in _chunks(sorted(organizations), 5000):
+        arrived = dict(Organization.objects.filter(pk__in=chunk).values_list("origin_id", "pk"))
+        for model in (Service, Channel):
+            pending = (
+                model.objects.filter(
+                    source=source,
+                    organization__isnull=True,
+                    organization_origin_id__in=list(arrived),
+                )
+                .values_list("organization_origin_id", flat=True)
+                .distinct()
+            )
+            for origin_id in list(pending):
+                model.objects.filter(
+                    source=source, organization__isnull=True, organization_origin_id=origin_id
+                ).update(organization_id=arrived[origin_id])
+
+
+def _mark_seen(*, source: Source, plan: Plan, feed: Feed, now: Any) -> None:
     """`last_seen_at` to within a day, so re-running an unchanged feed writes nothing."""
     cutoff = now - LAST_SEEN_PRECISION
     for kind in KINDS:
@@ -751,9 +961,9 @@ def _mark_seen(*, source: Source, plan: Plan, now: Any) -> None:
         if plan.complete:
             stale.exclude(status=RecordStatus.WITHDRAWN).update(last_seen_at=now)
             continue
-        ids = plan.unchanged_ids[kind]
-        for start in range(0, len(ids), 5000):
-            stale.filter(origin_id__in=ids[start : start + 5000]).update(last_seen_at=now)
+        ids = list(feed.seen_unchanged(kind))
+        for chunk in _chunks(ids, 5000):
+            stale.filter(origin_id__in=chunk).update(last_seen_at=now)
 
 
 def _save_issues(run: SyncRun, issues: list[RecordIssue]) -> None:

@@ -526,3 +526,103 @@ def test_records_changed_names_every_written_and_withdrawn_record_inside_the_tra
     assert sorted(first["upserted"]) == sorted(ids.values())
     assert (second["upserted"], second["withdrawn"]) == ([ids["b"]], [ids["j"]])
     assert all(atomic for _changes, atomic in received)
+
+
+def _queries_of_a_re_run(source, feed, sync, ids):
+    feed.services(*ids)
+    sync(source)
+    with CaptureQueriesContext(connection) as queries:
+        run = sync(source)
+    assert (run.created, run.updated, run.unchanged) == (0, 0, len(ids))
+    return len(queries.captured_queries)
+
+
+def test_an_unchanged_re_run_issues_the_same_number_of_queries_whatever_the_feed_size(
+    feed, sync, list_importer
+):
+    small = _queries_of_a_re_run(SourceFactory(format="test-list"), feed, sync, list("abc"))
+    large = _queries_of_a_re_run(
+        SourceFactory(format="test-list"), feed, sync, [f"s{i}" for i in range(300)]
+    )
+
+    assert large == small
+
+
+def test_an_incremental_run_links_only_what_it_wrote_and_keeps_every_other_link(source, feed, sync):
+    def service(oid, channels=()):
+        return {"id": oid, "data": {"name": {"fi": oid}, "channel_origin_ids": list(channels)}}
+
+    def channel(oid, services=()):
+        return {
+            "id": oid,
+            "kind": "channel",
+            "data": {"name": {"fi": oid}, "service_origin_ids": list(services)},
+        }
+
+    def links():
+        from federation.models import ServiceChannel
+
+        return set(ServiceChannel.objects.values_list("service__origin_id", "channel__origin_id"))
+
+    feed.items = [service("s1", ["c1"]), service("s2", ["c2"]), channel("c1"), channel("c2")]
+    feed.items += [channel("c3", ["s3"])]  # names a service that arrives later
+    sync(source)
+    assert links() == {("s1", "c1"), ("s2", "c2")}
+
+    # s1 drops c1 and takes c2; s3 arrives (c3, unchanged, already names it).
+    feed.items = [service("s1", ["c2"]), service("s3")]
+    with CaptureQueriesContext(connection) as queries:
+        run = sync(source, full=False)
+
+    assert (run.created, run.updated, run.withdrawn) == (1, 1, 0)
+    assert links() == {("s1", "c2"), ("s2", "c2"), ("s3", "c3")}
+    whole_source_reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT")
+        and '"federation_servicechannel"' in q["sql"]
+        and "IN (" not in q["sql"]
+    ]
+    assert whole_source_reads == [], "links are read for the written records only"
+
+
+def test_a_record_flagged_withdrawn_then_listed_again_in_the_same_feed_is_kept(source, feed, sync):
+    feed.services(*"abdefghijk")
+    sync(source)
+    feed.items = [
+        {"id": "a", "name": "Palvelu a"},
+        {"id": "a", "withdrawn": True},
+        {"id": "b", "withdrawn": True},
+        {"id": "b", "name": "Uusi b"},
+        {"id": "c", "name": "C"},
+        {"id": "c", "name": "C2"},
+    ]
+
+    run = sync(source, full=False)
+
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.message
+    assert {k: v for k, v in statuses(source).items() if k in "abc"} == {
+        "a": "withdrawn",
+        "b": "active",
+        "c": "active",
+    }
+    assert (run.created, run.updated, run.withdrawn) == (1, 1, 1)
+    assert Service.objects.get(origin_id="c").name == {"fi": "C2"}
+    assert Service.objects.get(origin_id="b").name == {"fi": "Uusi b"}
+
+
+def test_a_held_run_writes_no_record_rows(source, feed, sync):
+    feed.services(*"abcdefghij")
+    sync(source)
+    feed.services("a", b="Muutettu")
+    with CaptureQueriesContext(connection) as queries:
+        run = sync(source)
+
+    assert run.outcome == SyncRun.Outcome.HELD
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith(("INSERT", "UPDATE", "DELETE"))
+        and any(f'"{t}"' in q["sql"] for t in RECORD_TABLES)
+    ]
+    assert writes == []
