@@ -8,6 +8,9 @@ Multilingual text is a JSON dict per language: `{"fi": "…", "sv": "…"}`.
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce, NullIf
 from django.utils.translation import gettext_lazy as _
 
 
@@ -382,6 +385,21 @@ class Channel(FederatedRecord):
         indexes = _record_meta("channel")["indexes"]
 
 
+def name_sort_key(languages: tuple[str, ...], field: str = "name") -> Coalesce:
+    """The text a list is ordered by: the name in the first of `languages` that has one.
+
+    The public lists order by this (then id); `Service` indexes it for the usual chains, so
+    the expression here and in the query must stay identical for the index to be used.
+    """
+    keys = [NullIf(KeyTextTransform(lang, field), Value("")) for lang in languages]
+    return Coalesce(*keys, Value(""))
+
+
+# The language fallback chains the service list is ordered by (PESA_LANGUAGE_FALLBACKS with
+# Finnish last). Another chain still works, only without an index to walk.
+SERVICE_SORT_CHAINS = (("fi",), ("sv", "fi"), ("en", "fi"))
+
+
 class Service(FederatedRecord):
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="services"
@@ -402,7 +420,19 @@ class Service(FederatedRecord):
     class Meta:
         ordering = ["pk"]
         constraints = _record_meta("service")["constraints"]
-        indexes = _record_meta("service")["indexes"]
+        # PostgreSQL only, in migration 0003: a GIN on `languages` and a partial covering
+        # index of active services (id, source_id) INCLUDE (languages) for counts and
+        # search visibility, read index-only instead of the wide rows.
+        indexes = [
+            *_record_meta("service")["indexes"],
+            # Name order per language chain, then id: a page of the list walks one of these.
+            *(
+                models.Index(
+                    name_sort_key(chain), F("id"), name=f"federation_service_name_{chain[0]}"
+                )
+                for chain in SERVICE_SORT_CHAINS
+            ),
+        ]
 
 
 class ServiceChannel(models.Model):
@@ -471,7 +501,14 @@ class ServiceCode(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["scheme", "code", "service"], name="federation_code_lookup")
+            # Pattern opclasses (PostgreSQL; ignored elsewhere): "KR1 or narrower" is
+            # `code = 'KR1' OR code LIKE 'KR1.%'`, and a LIKE prefix can use a btree only
+            # through them unless the database collation is "C".
+            models.Index(
+                fields=["scheme", "code", "service"],
+                name="federation_code_lookup",
+                opclasses=["varchar_pattern_ops", "varchar_pattern_ops", "int8_ops"],
+            )
         ]
 
     def __str__(self) -> str:

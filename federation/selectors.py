@@ -55,30 +55,71 @@ def public_channels() -> QuerySet[Channel]:
     return Channel.objects.filter(status=RecordStatus.ACTIVE, source__enabled=True)
 
 
-def with_service_relations(services: QuerySet[Service]) -> QuerySet[Service]:
-    """Prefetches public channels, area rows and classification codes (3 queries a page)."""
-    return services.prefetch_related(
-        Prefetch("channels", queryset=public_channels().order_by("pk")), "areas", "codes"
+# Columns a list item never shows: left in the table, so a page reads less (and no TOAST).
+SERVICE_LIST_DEFERRED = (
+    "description",
+    "content_hash",
+    "channel_origin_ids",
+    "organization_origin_id",
+    "origin_modified",
+    "withdrawn_reason",
+    "organization__description",
+    "organization__content_hash",
+)
+CHANNEL_LIST_DEFERRED = ("description", "content_hash", "service_origin_ids", "accessibility")
+
+
+def with_service_relations(
+    services: QuerySet[Service], *, for_list: bool = False
+) -> QuerySet[Service]:
+    """Prefetches public channels, area rows and classification codes (3 queries a page).
+
+    `for_list`: what a list page shows only: no codes (the items carry the code lists
+    themselves) and no long texts of services, providers and channels (2 queries a page).
+    """
+    channels = public_channels().order_by("pk")
+    if not for_list:
+        return services.prefetch_related(Prefetch("channels", queryset=channels), "areas", "codes")
+    return services.defer(*SERVICE_LIST_DEFERRED).prefetch_related(
+        Prefetch("channels", queryset=channels.defer(*CHANNEL_LIST_DEFERRED)), "areas"
     )
 
 
-def services_in_municipality(*, municipality_code: str) -> QuerySet[Service]:
-    """Public services offered in a municipality: its own, its county's and nationwide ones."""
+def offered_in(services: QuerySet[Service], *, area_codes: list[str]) -> QuerySet[Service]:
+    """`services` that have an area row with one of `area_codes`: one EXISTS on (code, service).
+
+    Applied to a queryset that already starts from `public_services()`, so list filters add
+    a correlated EXISTS instead of a nested `pk IN (public_services() …)` subquery.
+    """
+    areas = ServiceArea.objects.filter(service=OuterRef("pk"), code__in=area_codes)
+    return services.filter(Exists(areas))
+
+
+def municipality_area_codes(*, municipality_code: str) -> list[str]:
+    """Area codes of "offered in a municipality": its own, its county's and nationwide."""
     codes = [municipality_code, ServiceArea.NATIONWIDE]
     county = (
         Area.objects.filter(code=municipality_code).values_list("parent__code", flat=True).first()
     )
     if county:
         codes.append(county)
-    areas = ServiceArea.objects.filter(service=OuterRef("pk"), code__in=codes)
-    return public_services().filter(Exists(areas))
+    return codes
+
+
+def county_area_codes(*, county_code: str) -> list[str]:
+    """Area codes of "offered in a county": the county's, its municipalities' and nationwide."""
+    return [county_code, ServiceArea.NATIONWIDE, *municipality_codes_of(county_code=county_code)]
+
+
+def services_in_municipality(*, municipality_code: str) -> QuerySet[Service]:
+    """Public services offered in a municipality: its own, its county's and nationwide ones."""
+    codes = municipality_area_codes(municipality_code=municipality_code)
+    return offered_in(public_services(), area_codes=codes)
 
 
 def services_in_county(*, county_code: str) -> QuerySet[Service]:
     """Public services of a county: the county's, its municipalities' and nationwide ones."""
-    codes = [county_code, ServiceArea.NATIONWIDE, *municipality_codes_of(county_code=county_code)]
-    areas = ServiceArea.objects.filter(service=OuterRef("pk"), code__in=codes)
-    return public_services().filter(Exists(areas))
+    return offered_in(public_services(), area_codes=county_area_codes(county_code=county_code))
 
 
 # ---------------------------------------------------------------------------

@@ -52,7 +52,8 @@ class CappedCountPaginator(Paginator):
         queryset = self.object_list
         if self.count_mode == "exact" or not self.count_cap or not isinstance(queryset, QuerySet):
             return super().count
-        counted = queryset[: self.count_cap + 1].count()
+        # Without ORDER BY: a sliced subquery keeps the ordering, and sorting is not counting.
+        counted = queryset.order_by()[: self.count_cap + 1].count()
         if counted <= self.count_cap:
             return counted
         self.count_capped = True

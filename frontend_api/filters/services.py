@@ -12,18 +12,28 @@ import re
 from typing import Any
 
 import django_filters
+from django.db import connections
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import ASin, Coalesce, Cos, Least, NullIf, Power, Radians, Sin, Sqrt
+from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
 from django_filters.rest_framework import DjangoFilterBackend
 
 from cms.selectors import vocabulary_terms
-from federation.models import Area, Organization, Service, ServiceChannel, ServiceCode, Source
+from federation.models import (
+    Area,
+    Organization,
+    Service,
+    ServiceChannel,
+    ServiceCode,
+    Source,
+    name_sort_key,
+)
 from federation.selectors import (
+    county_area_codes,
     county_level_areas,
     municipalities,
+    municipality_area_codes,
     municipality_for_postal_code,
-    services_in_county,
+    offered_in,
     services_in_municipality,
 )
 from frontend_api.language import default_language, supported_languages
@@ -279,11 +289,12 @@ class ServiceFilterSet(django_filters.FilterSet):
 
     def filter_municipality(self, queryset: QuerySet[Service], name: str, value: str):
         code = municipality_code(name, value)
-        return queryset.filter(pk__in=services_in_municipality(municipality_code=code).values("pk"))
+        # The queryset already starts from public_services(): one EXISTS on the area rows.
+        return offered_in(queryset, area_codes=municipality_area_codes(municipality_code=code))
 
     def filter_county(self, queryset: QuerySet[Service], name: str, value: str):
         code = county_code(name, value)
-        return queryset.filter(pk__in=services_in_county(county_code=code).values("pk"))
+        return offered_in(queryset, area_codes=county_area_codes(county_code=code))
 
     def filter_postal_code(self, queryset: QuerySet[Service], name: str, value: str):
         if not POSTAL_CODE.match(value):
@@ -291,8 +302,8 @@ class ServiceFilterSet(django_filters.FilterSet):
         municipality = municipality_for_postal_code(postal_code=value)
         if municipality is None:
             raise invalid(name, f"There is no postal code {value!r}.")
-        services = services_in_municipality(municipality_code=municipality.code)
-        return queryset.filter(pk__in=services.values("pk"))
+        codes = municipality_area_codes(municipality_code=municipality.code)
+        return offered_in(queryset, area_codes=codes)
 
     def filter_near(self, queryset: QuerySet[Service], name: str, value: str):
         latitude, longitude = parse_near(value)
@@ -308,7 +319,10 @@ class ServiceFilterSet(django_filters.FilterSet):
         value = value.strip().lower()
         if not LANGUAGE_CODE.match(value):
             raise invalid(name, f"{value!r} is not an ISO 639 language code (e.g. sv).")
-        # JSON text match on the quoted code: portable (PostgreSQL, SQLite) and exact.
+        if connections[queryset.db].vendor == "postgresql":
+            # jsonb containment: served by the GIN index on `languages` (migration 0003).
+            return queryset.filter(languages__contains=[value])
+        # Elsewhere a JSON text match on the quoted code: exact, as codes are [a-z] only.
         return queryset.filter(languages__icontains=f'"{value}"')
 
     def filter_audience(self, queryset: QuerySet[Service], name: str, value: str):
@@ -390,6 +404,5 @@ class AreaFilterSet(django_filters.FilterSet):
 
 def ordered_by_name(queryset: QuerySet, languages: tuple[str, ...]) -> QuerySet:
     """Alphabetical in the served language (its fallbacks next), then by id."""
-    keys = [NullIf(KeyTextTransform(lang, "name"), Value("")) for lang in languages]
-    sort_key = Coalesce(*keys, Value(""))
-    return queryset.alias(sort_name=sort_key).order_by("sort_name", "pk")
+    # The same expression as Service's name indexes (federation.models.name_sort_key).
+    return queryset.alias(sort_name=name_sort_key(languages)).order_by("sort_name", "pk")

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
+from typing import Any
 
 from django.contrib.postgres.search import (
     SearchQuery,
@@ -256,3 +257,103 @@ def ranked_search(
         .order_by("-rank", "pk")
     )
     return SearchOutcome(similar, "trigram", suggestion)
+
+
+@dataclass
+class RankedRows:
+    rows: list  # model instances, best first, each with `rank`
+    strategy: str  # as SearchOutcome.strategy
+    did_you_mean: str | None
+
+
+def _capped_ranking(
+    queryset: QuerySet,
+    match: SearchQuery,
+    rank: Any,
+    *,
+    vector_field: str,
+    fields: Sequence[str],
+    limit: int,
+    pool: int,
+) -> list:
+    """The best `limit` rows of `queryset` matching `match`, by `rank`, scoring few rows.
+
+    A cheap score (one ts_rank, the title weighted as in `rank`) picks `pool` candidates
+    over the GIN matches; only those get the full `rank` expression, whose title filters
+    are the costly part. Past `pool` matches the order can differ from ranking them all.
+    The public-visibility filters of `queryset` run once, in the candidate query.
+    """
+    cheap = SearchRank(F(vector_field), match, weights=RANK_WEIGHTS, normalization=1)
+    candidates = (
+        queryset.filter(**{vector_field: match})
+        .annotate(cheap_rank=cheap)
+        .order_by("-cheap_rank", "pk")
+        .values("pk")[:pool]
+    )
+    model = queryset.model
+    ranked = model._base_manager.using(queryset.db).filter(pk__in=candidates)
+    return list(ranked.only(*fields).annotate(rank=rank).order_by("-rank", "pk")[:limit])
+
+
+def ranked_rows(
+    queryset: QuerySet,
+    *,
+    query: str,
+    lang: str,
+    vector_field: str,
+    title_field: str,
+    text_fields: Sequence[str] = (),
+    fields: Sequence[str],
+    limit: int,
+    pool: int | None = None,
+    use_voikko: bool | None = None,
+    enough: int = 10,
+    fuzzy: bool = True,
+) -> RankedRows:
+    """`ranked_search()` evaluated: its hits (at most `limit`) in as few queries as may be.
+
+    Same strategies and order as `ranked_search()`, but no COUNT before the query: the
+    any-word ranking runs first and is widened (compound parts, then trigram) only when it
+    gave fewer than `enough` rows. At most `pool` (default `limit`) candidates are ranked.
+    `fuzzy=False` skips the trigram step (a scan of every title of the language).
+    """
+    pool = max(pool or limit, limit)
+    suggestion = did_you_mean(query) if lang == "fi" else None
+    if connections[queryset.db].vendor != "postgresql":
+        outcome = ranked_search(
+            queryset,
+            query=query,
+            lang=lang,
+            vector_field=vector_field,
+            title_field=title_field,
+            text_fields=text_fields,
+            use_voikko=use_voikko,
+            enough=enough,
+        )
+        rows = list(outcome.queryset.only(*fields)[:limit])
+        return RankedRows(rows, outcome.strategy, outcome.did_you_mean)
+
+    all_words = build_search_query(query, lang, mode="all", use_voikko=use_voikko)
+    any_word = build_search_query(query, lang, mode="any", use_voikko=use_voikko)
+    if all_words is None or any_word is None:
+        return RankedRows([], "none", suggestion)
+    options = {"vector_field": vector_field, "fields": fields, "limit": limit, "pool": pool}
+    rank = rank_expression(vector_field, any_word, all_words=all_words)
+    rows = _capped_ranking(queryset, any_word, rank, **options)
+    if len(rows) < enough and uses_voikko(lang, use_voikko):
+        # Few hits: widen to compound parts, as ranked_search() does.
+        parts = build_search_query(query, lang, mode="parts", use_voikko=use_voikko)
+        if parts is not None:
+            rank = rank_expression(vector_field, parts, all_words=all_words, any_word=any_word)
+            widened = _capped_ranking(queryset, parts, rank, **options)
+            if widened:
+                return RankedRows(widened, "parts", suggestion)
+    if rows or not fuzzy:
+        return RankedRows(rows, "any" if rows else "none", suggestion)
+    similar = (
+        queryset.only(*fields)
+        .annotate(rank=TrigramWordSimilarity(query, title_field))
+        .filter(rank__gte=TRIGRAM_THRESHOLD)
+        .order_by("-rank", "pk")
+    )
+    return RankedRows(list(similar[:limit]), "trigram", suggestion)

@@ -151,6 +151,11 @@ def _dicts(values: Any) -> list[Mapping[str, Any]]:
     return [value for value in values or [] if isinstance(value, Mapping)]
 
 
+def _strings(values: Any) -> list[str]:
+    """What `ListField(child=CharField())` renders."""
+    return [str(value) for value in values or []]
+
+
 class ChannelSerializer(LocalizedSerializer):
     id = serializers.IntegerField()
     kind = serializers.CharField(help_text="location, phone, web, email, electronic, form")
@@ -161,6 +166,21 @@ class ChannelSerializer(LocalizedSerializer):
     addresses = serializers.SerializerMethodField()
     opening_hours = serializers.SerializerMethodField()
     languages = serializers.ListField(child=serializers.CharField())
+
+    def to_representation(self, channel: Channel) -> dict[str, Any]:
+        # Lean path: the declared fields above stay the OpenAPI schema, but rendering builds
+        # the dict directly (no per-request deep copy of the fields, no per-field dispatch).
+        return {
+            "id": int(channel.pk),
+            "kind": str(channel.kind),
+            "name": self.get_name(channel),
+            "phones": self.get_phones(channel),
+            "web_urls": self.get_web_urls(channel),
+            "emails": self.get_emails(channel),
+            "addresses": self.get_addresses(channel),
+            "opening_hours": self.get_opening_hours(channel),
+            "languages": _strings(channel.languages),
+        }
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_name(self, channel: Channel) -> str | None:
@@ -252,6 +272,31 @@ class ServiceSerializer(LocalizedSerializer):
     distance_km = serializers.SerializerMethodField()
     provenance = serializers.SerializerMethodField()
 
+    def to_representation(self, service: Service) -> dict[str, Any]:
+        # Lean path, as ChannelSerializer's: the declared fields are the schema only.
+        channels = self._channel_serializer()
+        return {
+            "id": int(service.pk),
+            "name": self.get_name(service),
+            "summary": self.get_summary(service),
+            "provider": self.get_provider(service),
+            "areas": self.get_areas(service),
+            "channels": [channels.to_representation(channel) for channel in service.channels.all()],
+            "languages": _strings(service.languages),
+            "target_groups": _strings(service.target_groups),
+            "life_events": _strings(service.life_events),
+            "service_classes": _strings(service.service_classes),
+            "distance_km": self.get_distance_km(service),
+            "provenance": self.get_provenance(service),
+        }
+
+    def _channel_serializer(self) -> ChannelSerializer:
+        # One per page (the list's child is shared by every item), not one per service.
+        serializer = getattr(self, "_channels", None)
+        if serializer is None:
+            serializer = self._channels = ChannelSerializer(context=self.context)
+        return serializer
+
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_name(self, service: Service) -> str | None:
         return self.text(service.name)
@@ -303,6 +348,9 @@ class ServiceSerializer(LocalizedSerializer):
 
 class ServiceDetailSerializer(ServiceSerializer):
     description = serializers.SerializerMethodField()
+
+    def to_representation(self, service: Service) -> dict[str, Any]:
+        return {**super().to_representation(service), "description": self.get_description(service)}
 
     @extend_schema_field(serializers.CharField(allow_null=True, help_text="Sanitized HTML."))
     def get_description(self, service: Service) -> str | None:

@@ -159,7 +159,7 @@ class ServiceViewSet(PublicReadOnlyViewSet):
     lookup_value_regex = r"\d+"
 
     def get_queryset(self) -> QuerySet[Service]:
-        queryset = with_service_relations(public_services())
+        queryset = with_service_relations(public_services(), for_list=self.action == "list")
         choice = getattr(self.request, "language_choice", None)
         return ordered_by_name(queryset, choice.chain if choice else ("fi",))
 
