@@ -9,7 +9,7 @@ by `bench.urls`.
 import os
 
 from cms.settings.base import *  # noqa: F403
-from cms.settings.base import BASE_DIR, INSTALLED_APPS, REST_FRAMEWORK
+from cms.settings.base import BASE_DIR, INSTALLED_APPS, POSTGRES_OPTIONS, REST_FRAMEWORK
 
 BENCH_DB_NAME = os.environ.get("PESA_BENCH_DB", "pesa_bench")
 BENCH_PG = {
@@ -39,6 +39,7 @@ DATABASES = {
         # As production.py: persistent connections with health checks.
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": dict(POSTGRES_OPTIONS),
     }
 }
 REDIS_URL = BENCH_REDIS_URL

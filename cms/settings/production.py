@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import LOGGING, env
+from .base import LOGGING, POSTGRES_OPTIONS, env
 
 # ---------------------------------------------------------------------------
 # Required environment
@@ -22,6 +22,7 @@ SECRET_KEY = env.str("SECRET_KEY")
 DATABASES = {"default": env.db_url("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"].setdefault("OPTIONS", {}).update(POSTGRES_OPTIONS)
 REDIS_URL = env.str("REDIS_URL")
 CACHES = {
     "default": {

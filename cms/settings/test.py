@@ -7,7 +7,7 @@ tests, and fails the run under CI when a service is missing.
 import os
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+from .base import BASE_DIR, POSTGRES_OPTIONS, env
 
 
 def _postgres_answers(url: str) -> bool:
@@ -50,6 +50,7 @@ PESA_TEST_SERVICES = {
 
 if PESA_TEST_SERVICES["postgresql"]:
     DATABASES = {"default": env.db_url_config(TEST_DATABASE_URL)}
+    DATABASES["default"]["OPTIONS"] = dict(POSTGRES_OPTIONS)
 else:
     DATABASES = {
         "default": {

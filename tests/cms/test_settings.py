@@ -19,7 +19,7 @@ def load_production_settings(env: dict[str, str]) -> subprocess.CompletedProcess
         [
             sys.executable,
             "-c",
-            "import django; django.setup(); from django.conf import settings; print(settings.DEBUG, settings.SESSION_COOKIE_SECURE)",
+            "import django; django.setup(); from django.conf import settings; print(settings.DEBUG, settings.SESSION_COOKIE_SECURE, settings.DATABASES['default']['OPTIONS'])",
         ],
         cwd=ROOT,
         env={**clean_env, **env, "DJANGO_SETTINGS_MODULE": "cms.settings.production"},
@@ -44,7 +44,7 @@ def test_production_settings_start_with_debug_off_and_secure_cookies():
     result = load_production_settings(PRODUCTION_ENV)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False True"
+    assert result.stdout.strip() == "False True {'options': '-c jit=off'}"
 
 
 def test_json_log_formatter_writes_one_parseable_object_per_event():

@@ -74,11 +74,18 @@ def wait_until_ready(worker: subprocess.Popen[bytes], name: str, timeout: float 
 def broker_mode() -> Iterator[None]:
     """Sends tasks through Redis instead of running them in-process."""
     celery_app.conf.task_always_eager = False
-    celery_app.conf.broker_url = settings.CELERY_BROKER_URL
+    use_broker(settings.CELERY_BROKER_URL)
     with celery_app.connection_for_write() as connection:
         connection.default_channel.client.flushdb()  # no stray tasks from an earlier run
     yield
+    use_broker(settings.CELERY_BROKER_URL)
     celery_app.conf.task_always_eager = True
+
+
+def use_broker(url: str) -> None:
+    """Points the app at `url`, dropping pooled connections to any other broker."""
+    celery_app.conf.broker_url = url
+    celery_app.close()  # closes and forgets the producer pool built for the old URL
 
 
 @pytest.fixture

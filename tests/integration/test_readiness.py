@@ -21,9 +21,9 @@ def test_readyz_reaches_real_postgres_redis_cache_and_broker(client, db, broker_
 
 
 def test_readyz_names_an_unreachable_broker(client, db, broker_mode):
-    from cms.celery import app as celery_app
+    from tests.integration.conftest import use_broker
 
-    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+    use_broker("redis://127.0.0.1:1/0")  # broker_mode points it back afterwards
     with override_settings(CELERY_TASK_ALWAYS_EAGER=False):
         response = client.get("/readyz")
 
