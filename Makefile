@@ -41,6 +41,7 @@ format: install ## ruff fix and format
 	$(RUN) ruff format .
 
 check: install ## Django system checks and missing migrations
+	mkdir -p var
 	DJANGO_SETTINGS_MODULE=cms.settings.dev $(MANAGE) check
 	DJANGO_SETTINGS_MODULE=cms.settings.dev $(MANAGE) makemigrations --check --dry-run
 
