@@ -382,7 +382,10 @@ def import_rows(imp: dict[str, Any], sizes: list[int], smoke: bool) -> list[Row]
                 f"{r['records_per_second']:,.0f} rec/s, {r['seconds']:.1f} s "
                 f"(search indexing {r.get('search_indexing_seconds', 0):.1f} s), "
                 f"peak RSS {r['peak_rss_mb']:.0f} MB, {written:,} rows written",
-                f"≤ {FULL_SYNC_SECONDS} s at 200k; RSS ≤ {PEAK_RSS_MB} MB",
+                # The time target is set for 200k; a smaller N is judged on memory alone.
+                f"≤ {FULL_SYNC_SECONDS} s; RSS ≤ {PEAK_RSS_MB} MB"
+                if size == 200_000
+                else f"RSS ≤ {PEAK_RSS_MB} MB (the {FULL_SYNC_SECONDS} s target is for 200k)",
                 verdict(
                     (r["seconds"] <= FULL_SYNC_SECONDS if size == 200_000 else True)
                     and r["peak_rss_mb"] <= PEAK_RSS_MB
