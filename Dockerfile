@@ -16,4 +16,4 @@ RUN DJANGO_SETTINGS_MODULE=cms.settings.dev python manage.py collectstatic --no-
 RUN useradd --create-home pesa && mkdir -p /app/var/media && chown -R pesa /app/var
 USER pesa
 EXPOSE 8000
-CMD ["gunicorn", "cms.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]
+CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--blocking-threads", "1", "--access-log", "cms.wsgi:application"]

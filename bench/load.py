@@ -1,7 +1,10 @@
-"""HTTP load: the application under gunicorn, wrk in a separate process, loopback only.
+"""HTTP load: the application under granian (WSGI), wrk in a separate process, loopback only.
 
-Server setup (pinned, the same for Pesä and every baseline): gunicorn, `sync` worker class,
-2 workers (= the machine's cores), bound to 127.0.0.1 on a free port. wrk: 2 threads,
+Server setup (pinned, the same for Pesä and every baseline): granian, WSGI interface,
+2 worker processes (= the machine's cores), 1 blocking thread each (one request at a time
+per process, like a sync worker), keep-alive on, bound to 127.0.0.1 on a free port.
+`PESA_BENCH_SERVER=gunicorn` runs gunicorn sync workers × 2 instead (the first runs' setup,
+which closes every connection). wrk: 2 threads,
 8 connections, a fixed duration; a Lua script rotates over a list of request paths and
 gives each request one of 50,000 client addresses in X-Forwarded-For (bench.settings
 trusts one proxy), so the per-IP throttle stays on the measured path without refusing.
@@ -29,11 +32,18 @@ from bench.database import ROOT, django_env
 
 WORKERS = 2
 WORKER_CLASS = "sync"
+BLOCKING_THREADS = 1
 WRK_THREADS = 2
 WRK_CONNECTIONS = 8
+SERVER = os.environ.get("PESA_BENCH_SERVER", "granian")
+if SERVER == "gunicorn":
+    SERVER_SETUP = f"gunicorn {WORKER_CLASS} workers × {WORKERS}, no preload"
+else:
+    SERVER_SETUP = (
+        f"granian WSGI, {WORKERS} workers × {BLOCKING_THREADS} blocking thread, keep-alive"
+    )
 SERVER_DESCRIPTION = (
-    f"gunicorn {WORKER_CLASS} workers × {WORKERS}, no preload, on 127.0.0.1; "
-    f"wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} on the same 2 cores"
+    f"{SERVER_SETUP}, on 127.0.0.1; wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} on the same 2 cores"
 )
 
 LUA = r"""
@@ -105,30 +115,37 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
 
+def _command(app: str, port: int) -> list[str]:
+    if SERVER == "gunicorn":
+        return [
+            sys.executable, "-m", "gunicorn", app,
+            "--workers", str(WORKERS),
+            "--worker-class", WORKER_CLASS,
+            "--bind", f"127.0.0.1:{port}",
+            "--timeout", "120",
+            "--graceful-timeout", "5",
+            "--log-level", "warning",
+        ]  # fmt: skip
+    return [
+        sys.executable, "-m", "granian", app,
+        "--interface", "wsgi",
+        "--workers", str(WORKERS),
+        "--blocking-threads", str(BLOCKING_THREADS),
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--no-ws",
+        "--log-level", "warning",
+        "--no-access-log",
+    ]  # fmt: skip
+
+
 @contextmanager
-def gunicorn(app: str, *, env: dict[str, str] | None = None, probe: str = "/bench/hello"):
-    """A fresh gunicorn (fresh workers) serving `app`; stopped (its own pid) on exit."""
+def server(app: str, *, env: dict[str, str] | None = None, probe: str = "/bench/hello"):
+    """A fresh application server (fresh workers) serving `app`; stopped on exit."""
     port = free_port()
-    log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
+    log = tempfile.NamedTemporaryFile(prefix="bench-server-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            app,
-            "--workers",
-            str(WORKERS),
-            "--worker-class",
-            WORKER_CLASS,
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "120",
-            "--graceful-timeout",
-            "5",
-            "--log-level",
-            "warning",
-        ],
+        _command(app, port),
         cwd=ROOT,
         env={**django_env(), **(env or {})},
         stdout=log,
@@ -154,7 +171,7 @@ def _wait_ready(server: Server, probe: str, log_path: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited:\n{Path(log_path).read_text()[-3000:]}")
+            raise RuntimeError(f"the server exited:\n{Path(log_path).read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(server.base + probe, timeout=5):  # noqa: S310
                 return
@@ -162,18 +179,28 @@ def _wait_ready(server: Server, probe: str, log_path: str) -> None:
             return
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer within 60 s")
+    raise RuntimeError("the server did not answer within 60 s")
 
 
-def get(server: Server, path: str) -> tuple[int, bytes]:
+def get(server: Server, path: str, *, client_ip: str = "10.250.0.1") -> tuple[int, bytes]:
     request = urllib.request.Request(  # noqa: S310
-        server.base + path, headers={"X-Forwarded-For": "10.250.0.1"}
+        server.base + path, headers={"X-Forwarded-For": client_ip}
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
+
+
+def prime(server: Server, paths: list[str]) -> int:
+    """Requests every path once, so a following "warm" run measures cache hits, not misses."""
+    # One client address per path, as wrk spreads its load: the throttle must not refuse it.
+    return sum(
+        1
+        for n, path in enumerate(paths)
+        if get(server, path, client_ip=f"10.252.{n // 250 % 250}.{n % 250}")[0] == 200
+    )
 
 
 def probe(server: Server, paths: list[str]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 No Django. Same filter meaning as the Pesä and DRF lists (municipality: its own, its
 county's and nationwide services; language; audience), 20 rows a page, one query per
-request. Served by the same gunicorn setup: `gunicorn bench.rawsql:application`.
+request. Served by the same server setup as the Django app (bench.load).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 
 Runs on its own database `pesa_bench` (recreated from a migrated template) and Redis
 logical database 12. Import measurements run one process each (bench.worker) through the
-real `sync_source`; the API runs under gunicorn with wrk (bench.load). Prints the table,
+real `sync_source`; the API runs under granian (WSGI) with wrk (bench.load). Prints the table,
 writes bench/results/<date>.md and bench/results/raw/<stamp>.json.
 
 Exit status: non-zero when the harness breaks (a service is down, a step crashes), zero
@@ -149,6 +149,7 @@ def machine() -> dict[str, Any]:
         postgres = db.execute("SHOW server_version").fetchone()[0]
         shared_buffers = db.execute("SHOW shared_buffers").fetchone()[0]
     import django
+    import granian
     import gunicorn
     import redis
     import rest_framework
@@ -171,9 +172,9 @@ def machine() -> dict[str, Any]:
         "PostgreSQL": f"{postgres} (shared_buffers {shared_buffers}), 127.0.0.1",
         "Redis": f"{redis_version}, 127.0.0.1, logical db 12",
         "Python": platform.python_version(),
-        "Django / Wagtail / DRF / gunicorn": (
+        "Django / Wagtail / DRF / granian / gunicorn": (
             f"{django.__version__} / {wagtail.__version__} / {rest_framework.__version__} / "
-            f"{gunicorn.__version__}"
+            f"{granian.__version__} / {gunicorn.__version__}"
         ),
         "server": load.SERVER_DESCRIPTION,
         "load generator": wrk_version,
@@ -325,36 +326,36 @@ def api_benches(seconds: float, warmup: float, *, restart_for_cold: bool) -> dic
         for name in PESA_ENDPOINTS:
             log(f"api: {name}: cold (fresh workers, empty cache), then warm …")
             flush_cache()
-            with load.gunicorn("bench.wsgi:application") as server:
+            with load.server("bench.wsgi:application") as server:
                 cold = _run_load(server, paths[name], seconds)
+                load.prime(server, paths[name])
                 warm = _run_load(server, paths[name], seconds)
             results["pesa"][name] = {"cold": cold, "warm": warm}
     else:  # smoke: one fresh server and one empty cache for all endpoints
         log("api: Pesä cold (one fresh server, empty cache), then warm …")
         flush_cache()
-        with load.gunicorn("bench.wsgi:application") as server:
+        with load.server("bench.wsgi:application") as server:
             for name in PESA_ENDPOINTS:
                 results["pesa"][name] = {"cold": _run_load(server, paths[name], seconds + 1)}
             for name in PESA_ENDPOINTS:
+                load.prime(server, paths[name])
                 results["pesa"][name]["warm"] = _run_load(server, paths[name], seconds)
 
     log("api: Pesä uncached (response cache off, warm workers) …")
-    with load.gunicorn(
-        "bench.wsgi:application", env={"PESA_API_RESPONSE_CACHE": "false"}
-    ) as server:
+    with load.server("bench.wsgi:application", env={"PESA_API_RESPONSE_CACHE": "false"}) as server:
         for name in PESA_ENDPOINTS:
             load.wrk(server, paths[name], seconds=warmup)
             results["pesa"][name]["uncached"] = _run_load(server, paths[name], seconds)
 
     results["baselines"] = {}
     log("api: baselines (Wagtail API v2, plain DRF, Django hello) …")
-    with load.gunicorn("bench.wsgi:application") as server:
+    with load.server("bench.wsgi:application") as server:
         for name in BASELINES:
             load.wrk(server, paths[name], seconds=warmup)
             results["baselines"][name] = _run_load(server, paths[name], seconds)
     log("api: raw-SQL floor (psycopg + orjson, bare WSGI) …")
     raw_paths = paths["raw-SQL floor service list"]
-    with load.gunicorn("bench.rawsql:application", probe=raw_paths[0]) as server:
+    with load.server("bench.rawsql:application", probe=raw_paths[0]) as server:
         load.wrk(server, raw_paths, seconds=warmup)
         results["baselines"]["raw-SQL floor service list"] = _run_load(server, raw_paths, seconds)
     return results
@@ -630,8 +631,8 @@ def notes(results: dict[str, Any], smoke: bool) -> list[str]:
         "record tables (pg_stat_user_tables); seconds = the sync_source call.",
         "Feeds: generated once by bench.generate (seed 42) and served by a mock PTV v11 API "
         "through the guarded HTTP client (bench.feeds.PtvApiMock).",
-        "API: cold = fresh gunicorn workers and an empty Redis cache; warm = the same server "
-        "right after; uncached = PESA_API_RESPONSE_CACHE off, warmed workers. Throttling on, "
+        "API: cold = fresh server workers and an empty Redis cache; warm = the same server "
+        "right after, once every path has been requested (primed); uncached = PESA_API_RESPONSE_CACHE off, warmed workers. Throttling on, "
         "requests spread over 50,000 client addresses (X-Forwarded-For).",
     ]
     content = results.get("content")

@@ -45,7 +45,7 @@ DATABASES = {
 REDIS_URL = BENCH_REDIS_URL
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "cms.cache.PesaRedisCache",
         "LOCATION": BENCH_REDIS_URL,
         "KEY_PREFIX": "pesa",
         "TIMEOUT": 300,

@@ -1,4 +1,4 @@
-"""WSGI entry point of the bench server (gunicorn bench.wsgi:application)."""
+"""WSGI entry point of the bench server (bench.load serves it under granian)."""
 
 import os
 

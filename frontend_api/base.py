@@ -110,11 +110,13 @@ class PublicApiMixin:
         self._cache_key = None
         if self._uses_response_cache(request):
             self._cache_key = caching.response_cache_key(
-                request,
-                lang=request.language_choice.requested,
-                generation=caching.content_generation(),
+                request, lang=request.language_choice.requested
             )
-            hit = caching.cached_response(self._cache_key)
+            looked_up = getattr(request, "pesa_cache_lookup", None)
+            if looked_up is not None and looked_up[0] == self._cache_key:
+                self._cache_generation = looked_up[1]  # a miss in ApiResponseCacheMiddleware
+                return
+            hit, self._cache_generation = caching.lookup(self._cache_key)
             if hit is not None:
                 raise _CachedHit(hit)
 
@@ -140,12 +142,13 @@ class PublicApiMixin:
             response["Pesa-Language-Fallback"] = "true" if choice.fallback_used else "false"
         key = getattr(self, "_cache_key", None)
         if key and response.status_code == 200 and request.method == "GET":
+            generation = self._cache_generation
             if hasattr(response, "add_post_render_callback"):
                 response.add_post_render_callback(
-                    lambda rendered: caching.store_response(key, rendered)
+                    lambda rendered: caching.store_response(key, rendered, generation=generation)
                 )
             else:
-                caching.store_response(key, response)
+                caching.store_response(key, response, generation=generation)
         return response
 
 

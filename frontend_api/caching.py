@@ -1,8 +1,10 @@
 """The response cache: rendered bytes in the Django cache (Redis), zero SQL on a hit.
 
-A key is the full path (query parameters sorted) + the negotiated language + the
-content generation. `bump_content_generation()` retires every cached response at
-once; publishing, unpublishing and each sync that changed something call it.
+A key is the full path (query parameters sorted) + the negotiated language; each entry
+carries the content generation it was rendered under. `bump_content_generation()`
+retires every cached response at once (an entry of an older generation is a miss);
+publishing, unpublishing and each sync that changed something call it. A lookup reads
+the generation and the entry in one round trip (`get_many`, one MGET on Redis).
 """
 
 from __future__ import annotations
@@ -42,16 +44,29 @@ def bump_content_generation() -> int:
         return content_generation()
 
 
-def response_cache_key(request: HttpRequest, *, lang: str, generation: int) -> str:
+def response_cache_key(request: HttpRequest, *, lang: str) -> str:
     query = urlencode(sorted(request.GET.lists()), doseq=True)
     raw = f"{request.path}?{query}|{lang}".encode()
-    return f"{KEY_PREFIX}:{generation}:{hashlib.sha256(raw).hexdigest()}"
+    return f"{KEY_PREFIX}:{hashlib.sha256(raw).hexdigest()}"
 
 
-def cached_response(key: str) -> HttpResponse | None:
-    entry = cache.get(key)
-    if entry is None:
-        return None
+def lookup(key: str) -> tuple[HttpResponse | None, int]:
+    """The cached response for `key` if it is of the current generation, and that generation.
+
+    The generation comes back so the response rendered after a miss is stored under the
+    generation read *before* rendering: if content changes meanwhile, it is already stale.
+    """
+    found = cache.get_many([GENERATION_KEY, key])
+    generation = found.get(GENERATION_KEY)
+    if generation is None:
+        return None, content_generation()
+    entry = found.get(key)
+    if entry is None or entry.get("generation") != generation:
+        return None, int(generation)
+    return _response(entry), int(generation)
+
+
+def _response(entry: dict[str, Any]) -> HttpResponse:
     response = HttpResponse(entry["content"], status=entry["status"])
     for name, value in entry["headers"].items():
         response[name] = value
@@ -59,8 +74,9 @@ def cached_response(key: str) -> HttpResponse | None:
     return response
 
 
-def store_response(key: str, response: HttpResponse) -> None:
+def store_response(key: str, response: HttpResponse, *, generation: int) -> None:
     entry: dict[str, Any] = {
+        "generation": generation,
         "status": response.status_code,
         "content": response.content,
         "headers": {name: response[name] for name in CACHED_HEADERS if response.has_header(name)},

@@ -11,7 +11,52 @@ from django.utils.cache import (
     set_response_etag,
 )
 
+from frontend_api import caching
+from frontend_api.language import UnsupportedLanguage, negotiate_language
+from frontend_api.throttling import AnonymousIpThrottle
+
 API_PREFIX = "/api/v1/"
+
+
+class ApiResponseCacheMiddleware:
+    """Answers a cached API read before sessions, auth, URL resolution and DRF run.
+
+    A cached entry exists only for a request a view answered 200 (strict parameters passed,
+    the view caches), keyed by path, sorted query and negotiated language, so a hit needs
+    none of the view's work. The request is still counted by the throttle (once: the view
+    reuses the verdict), and a throttled or missed request goes on down the stack as
+    before, carrying the key and generation so the view does not look them up again.
+    Sits after CORS and inside `ApiHttpCachingMiddleware` (ETag, 304, Cache-Control).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            settings.PESA_API_RESPONSE_CACHE
+            and request.method in ("GET", "HEAD")
+            and request.path.startswith(API_PREFIX)
+        ):
+            hit = self._cached(request)
+            if hit is not None:
+                return hit
+        return self.get_response(request)
+
+    def _cached(self, request: HttpRequest) -> HttpResponse | None:
+        try:
+            lang = negotiate_language(request).requested
+        except UnsupportedLanguage:
+            return None  # the view answers the 400
+        throttle = AnonymousIpThrottle()
+        allowed = throttle.allow_request(request, None)
+        request.pesa_throttle_verdict = getattr(throttle, "verdict", None)
+        if not allowed:
+            return None  # the view answers the 429
+        key = caching.response_cache_key(request, lang=lang)
+        response, generation = caching.lookup(key)
+        request.pesa_cache_lookup = (key, generation)
+        return response
 
 
 class ApiHttpCachingMiddleware:

@@ -36,5 +36,5 @@ def test_compose_stack_has_every_production_part_with_health_gated_start():
         assert "healthcheck" in services[name], name
     for name in ("web", "worker", "beat"):
         assert services[name]["depends_on"]["redis"]["condition"] == "service_healthy"
-    assert "gunicorn" in services["web"]["command"]
+    assert services["web"]["command"][:3] == ["granian", "--interface", "wsgi"]
     assert {"db-data", "media"} <= set(compose["volumes"])

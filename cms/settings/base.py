@@ -68,6 +68,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # The public API's HTTP caching (ETag, 304, Cache-Control) around its response cache,
+    # which answers hits before sessions, auth and DRF run (frontend_api/middleware.py).
+    "frontend_api.middleware.ApiHttpCachingMiddleware",
+    "frontend_api.middleware.ApiResponseCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -118,7 +122,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "cms.cache.PesaRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "pesa",
             "TIMEOUT": 300,
@@ -281,7 +285,6 @@ PESA_API_THROTTLE_RATE = env.str("PESA_API_THROTTLE_RATE", default="120/minute")
 # Webhooks: attempts per delivery, and the seconds a subscriber has to answer.
 PESA_WEBHOOK_MAX_ATTEMPTS = env.int("PESA_WEBHOOK_MAX_ATTEMPTS", default=6)
 PESA_WEBHOOK_TIMEOUT = env.float("PESA_WEBHOOK_TIMEOUT", default=10.0)
-MIDDLEWARE = [*MIDDLEWARE, "frontend_api.middleware.ApiHttpCachingMiddleware"]
 
 # ---------------------------------------------------------------------------
 # Wagtail (WAGTAIL_ prefix)

@@ -26,7 +26,7 @@ DATABASES["default"].setdefault("OPTIONS", {}).update(POSTGRES_OPTIONS)
 REDIS_URL = env.str("REDIS_URL")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "cms.cache.PesaRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "pesa",
         "TIMEOUT": 300,

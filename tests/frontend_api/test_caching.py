@@ -116,3 +116,19 @@ def test_generation_survives_eviction_without_reusing_old_numbers():
 
     assert bumped == first + 1
     assert content_generation() > bumped
+
+
+def test_a_response_rendered_across_a_generation_bump_is_never_served(rf):
+    from django.http import HttpResponse
+
+    from frontend_api.caching import lookup, response_cache_key, store_response
+
+    key = response_cache_key(rf.get("/api/v1/things/"), lang="fi")
+    missed, generation_at_start = lookup(key)
+    bump_content_generation()  # content changed while the response was being rendered
+    store_response(key, HttpResponse(b"old"), generation=generation_at_start)
+
+    hit, _ = lookup(key)
+
+    assert missed is None
+    assert hit is None

@@ -102,3 +102,39 @@ def test_real_schema_endpoint_gets_etag_and_cache_control(client):
     assert response.status_code == 200
     assert response.has_header("ETag")
     assert response["Cache-Control"].startswith("public")
+
+
+def test_with_the_response_cache_on_each_request_is_counted_once(client, thing, settings):
+    settings.PESA_API_RESPONSE_CACHE = True
+    settings.PESA_API_THROTTLE_RATE = "2/minute"
+
+    statuses = [client.get("/api/v1/things/").status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]  # a miss counted twice would refuse the second
+
+
+def test_a_cache_hit_answers_before_the_database_and_keeps_http_caching(
+    client, thing, settings, django_assert_num_queries
+):
+    settings.PESA_API_RESPONSE_CACHE = True
+    first = client.get("/api/v1/things/?lang=sv")
+
+    with django_assert_num_queries(0):
+        hit = client.get("/api/v1/things/?lang=sv")
+    not_modified = client.get("/api/v1/things/?lang=sv", HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert hit["X-Cache"] == "HIT"
+    assert hit.content == first.content
+    assert hit["ETag"] == first["ETag"]
+    assert hit["Content-Language"] == first["Content-Language"]
+    assert "Accept-Language" in hit["Vary"]
+    assert not_modified.status_code == 304
+
+
+def test_an_unsupported_language_is_refused_even_with_the_cache_on(client, thing, settings):
+    settings.PESA_API_RESPONSE_CACHE = True
+
+    response = client.get("/api/v1/things/?lang=xx")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
