@@ -56,7 +56,16 @@ def lookup(key: str) -> tuple[HttpResponse | None, int]:
     The generation comes back so the response rendered after a miss is stored under the
     generation read *before* rendering: if content changes meanwhile, it is already stale.
     """
-    found = cache.get_many([GENERATION_KEY, key])
+    return from_found(key, cache.get_many(lookup_keys(key)))
+
+
+def lookup_keys(key: str) -> list[str]:
+    """What a lookup reads: the generation and the entry (callers may batch the read)."""
+    return [GENERATION_KEY, key]
+
+
+def from_found(key: str, found: dict[str, Any]) -> tuple[HttpResponse | None, int]:
+    """`lookup`'s answer from the values of `lookup_keys(key)` read elsewhere."""
     generation = found.get(GENERATION_KEY)
     if generation is None:
         return None, content_generation()

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import (
     get_conditional_response,
@@ -11,6 +12,7 @@ from django.utils.cache import (
     set_response_etag,
 )
 
+from cms.cache import count_and_get_many
 from frontend_api import caching
 from frontend_api.language import UnsupportedLanguage, negotiate_language
 from frontend_api.throttling import AnonymousIpThrottle
@@ -48,13 +50,18 @@ class ApiResponseCacheMiddleware:
             lang = negotiate_language(request).requested
         except UnsupportedLanguage:
             return None  # the view answers the 400
-        throttle = AnonymousIpThrottle()
-        allowed = throttle.allow_request(request, None)
-        request.pesa_throttle_verdict = getattr(throttle, "verdict", None)
-        if not allowed:
-            return None  # the view answers the 429
         key = caching.response_cache_key(request, lang=lang)
-        response, generation = caching.lookup(key)
+        throttle = AnonymousIpThrottle()
+        counter = throttle.window(request)
+        if counter is None:
+            response, generation = caching.lookup(key)
+        else:  # count the request and read the cache in one round trip
+            count, found = count_and_get_many(caches["default"], *counter, caching.lookup_keys(key))
+            allowed = throttle.decide(count)
+            request.pesa_throttle_verdict = throttle.verdict
+            if not allowed:
+                return None  # the view answers the 429
+            response, generation = caching.from_found(key, found)
         request.pesa_cache_lookup = (key, generation)
         return response
 
