@@ -299,6 +299,10 @@ class FederatedRecord(models.Model):
     origin_url = models.CharField(max_length=1000, blank=True)
     origin_modified = models.CharField(max_length=40, blank=True)
     content_hash = models.CharField(max_length=64)
+    # The importer's fingerprint of the raw item this row was last parsed from (see
+    # importers/base.py); null when the format has none or parsing reported something, so
+    # the record is parsed again on every run.
+    raw_fingerprint = models.BigIntegerField(null=True, blank=True, editable=False)
     status = models.CharField(max_length=12, choices=RecordStatus.choices, default="active")
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_reason = models.CharField(max_length=255, blank=True)

@@ -35,6 +35,7 @@ from importers.base import (
     Importer,
     OpeningHours,
     ParsedRecord,
+    RawItem,
     RecordError,
     RecordKind,
 )
@@ -240,7 +241,8 @@ def record_kind(item: Mapping[str, Any]) -> RecordKind | None:
 
 
 def _merge_duplicates(items: list[Any]) -> tuple[list[Any], dict[str, int]]:
-    """One item per id; later copies only fill fields the first copy lacks (e.g. sourceId)."""
+    """One item per id; later copies only fill fields the first copy lacks (e.g. sourceId).
+    The first copy is completed in place: the items are the caller's own fresh JSON."""
     merged: dict[str, dict[str, Any]] = {}
     counts: dict[str, int] = {}
     order: list[Any] = []
@@ -256,9 +258,9 @@ def _merge_duplicates(items: list[Any]) -> tuple[list[Any], dict[str, int]]:
                 if kept.get(key) in (None, "", []) and value not in (None, "", []):
                     kept[key] = value
             continue
-        merged[item_id] = dict(item)
+        merged[item_id] = item
         counts[item_id] = 1
-        order.append(merged[item_id])
+        order.append(item)
     return order, counts
 
 
@@ -266,6 +268,7 @@ class PtvImporter(Importer):
     """PTV Open API v11: full and incremental (`date=`) runs, optional area scope."""
 
     format = "ptv"
+    version = 1
 
     # -- fetching ---------------------------------------------------------
 
@@ -348,6 +351,37 @@ class PtvImporter(Importer):
     # -- parsing ----------------------------------------------------------
 
     def parse(self, document: bytes) -> Iterator[ParsedRecord | RecordError]:
+        for item in self._split(document):
+            yield (
+                item if isinstance(item, RecordError) else self.parse_item(item[0], copies=item[1])
+            )
+
+    def raw_items(self, document: bytes) -> Iterator[RawItem | ParsedRecord | RecordError]:
+        """Every plain item unparsed, with its fingerprint (the whole item, connections
+        included: PTV does not move `modified` when only a connection changes). Merged
+        duplicates and items without a kind or id are parsed at once, so they are reported."""
+        for item in self._split(document):
+            if isinstance(item, RecordError):
+                yield item
+                continue
+            record, copies = item
+            kind = record_kind(record)
+            raw_id = record.get("id")
+            if copies > 1 or kind is None or not isinstance(raw_id, str) or not raw_id.strip():
+                yield self.parse_item(record, copies=copies)
+                continue
+            yield RawItem(
+                kind=kind,
+                source_id=raw_id.strip(),
+                fingerprint=self.fingerprint(record),
+                item=record,
+            )
+
+    def parse_raw(self, raw: RawItem) -> ParsedRecord | RecordError:
+        return self.parse_item(raw.item)
+
+    def _split(self, document: bytes) -> Iterator[tuple[dict[str, Any], int] | RecordError]:
+        """(item, copies in the page) for each item of a document, or why it is not one."""
         items, counts = _merge_duplicates(split_items(_load(document)))
         for index, item in enumerate(items):
             if not isinstance(item, dict):
@@ -355,7 +389,7 @@ class PtvImporter(Importer):
                     source_id=None, message="item is not a JSON object", field=f"itemList[{index}]"
                 )
                 continue
-            yield self.parse_item(item, copies=counts.get(item.get("id"), 1))
+            yield item, counts.get(item.get("id"), 1)
 
     def parse_item(self, item: Mapping[str, Any], *, copies: int = 1) -> ParsedRecord | RecordError:
         """One full PTV record → ParsedRecord, or the reason it cannot be imported."""

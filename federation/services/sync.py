@@ -10,22 +10,28 @@ The contract (DESIGN.md, "Sync contract"), as this module keeps it:
 - a failed, unparsable or empty feed, or one that would withdraw more than the
   source's guard allows, changes nothing (outcome failed or held);
 - all changes of a run are applied in one transaction, under a per-source lock;
-- memory stays flat in the feed's size: reading keeps one small int per existing row and
-  spools only new or changed records to a temporary file, streamed back in batches when
-  writing; unchanged records cost no model instance and no query, and linking and
-  organisation lookups touch only the records written in the run;
+- a raw item whose importer fingerprint (importers/base.py) equals the one stored on its
+  row is not parsed at all; a record that was repaired or rejected is parsed every run;
+- memory stays flat in the feed's size: reading keeps one small int per existing row (a
+  full run reads them all, an incremental run only those its feed names) and spools only
+  new or changed records to a temporary file, streamed back in batches when writing;
+  unchanged records cost no model instance and no query, and linking and organisation
+  lookups touch only the records written in the run; new rows go in with COPY;
 - every run is a `SyncRun`; every rejected or repaired record a `RecordIssue`.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import islice
 from typing import Any
 
 import httpx
@@ -58,7 +64,14 @@ from federation.services.importing import (
 )
 from federation.services.locks import LockLost, SourceLock, source_lock
 from federation.signals import records_changed
-from importers.base import FeedMalformed, FeedUnavailable, Importer, ParsedRecord, RecordError
+from importers.base import (
+    FeedMalformed,
+    FeedUnavailable,
+    Importer,
+    ParsedRecord,
+    RawItem,
+    RecordError,
+)
 from importers.cleaning import clean_html
 
 logger = logging.getLogger(__name__)
@@ -71,6 +84,8 @@ RECORD_MODELS: dict[str, type[models.Model]] = {
 # Order of writes: organisations first, so services and channels can point at them.
 KINDS = ("organization", "channel", "service")
 BATCH_SIZE = 500
+# A spooled record: origin id, content hash, raw fingerprint, data.
+Spooled = tuple[str, str, int | None, dict[str, Any]]
 LAST_SEEN_PRECISION = timedelta(days=1)
 _UNSAFE_HTML = re.compile(
     r"<\s*(script|style|iframe|object|embed|form|input|svg|math)\b|\son\w+\s*=|javascript:",
@@ -125,16 +140,21 @@ def _run(
     transport: httpx.BaseTransport | None,
     lock: SourceLock,
 ) -> SyncRun:
-    feed = Feed()
+    feed = Feed(source=source)
     try:
         importer, documents = _importer_for(
             source=source, run=run, full=full, payload=payload, transport=transport
         )
-        feed.load_existing(source)
+        if full:
+            feed.load_existing()
         try:
-            feed.read(_items(importer, documents), keep_alive=lock.keep_alive)
+            with _cyclic_gc_paused():
+                feed.read(
+                    _items(importer, documents), importer=importer, keep_alive=lock.keep_alive
+                )
         finally:
             importer.http.close()
+        logger.info("sync run %s: %s unchanged items not parsed", run.pk, feed.skipped)
         feed.complete = full and importer.is_complete
         plan = _plan(source=source, run=run, feed=feed)
         if plan.hold_reason:
@@ -142,7 +162,8 @@ def _run(
             return _finish(run, plan.hold_outcome, plan.hold_reason, counts=feed.counts())
         lock.keep_alive(force=True)
         with transaction.atomic():
-            counts = _apply(source=source, run=run, plan=plan, feed=feed)
+            with _cyclic_gc_paused():
+                counts = _apply(source=source, run=run, plan=plan, feed=feed)
             _save_issues(run, feed.issues)
             _advance_source(source=source, run=run, full=feed.complete, payload=payload)
             _finish(run, SyncRun.Outcome.SUCCEEDED, plan.summary(), counts=counts)
@@ -165,6 +186,31 @@ def _run(
         raise
     finally:
         feed.close()
+
+
+# Items (or written rows) between two collections of the young generations while the
+# automatic cyclic garbage collector is paused.
+GC_EVERY = 500
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Reading a feed makes millions of short-lived JSON containers, freed by reference
+    counting; the automatic cyclic collector would keep scanning every document's objects
+    while they live (JSON loading measured 3–7× slower in a worker with Django loaded).
+    Paused here; `_collect_young` still frees young cycles every `GC_EVERY` items."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _collect_young(count: int) -> None:
+    if count % GC_EVERY == 0:
+        gc.collect(1)
 
 
 # ---------------------------------------------------------------------------
@@ -246,42 +292,73 @@ def _importer_for(
 
 def _items(
     importer: Importer, documents: Iterable[bytes] | None
-) -> Iterator[ParsedRecord | RecordError]:
-    if documents is None:
-        yield from importer.records()
-        return
-    for document in documents:
-        yield from importer.parse(document)
+) -> Iterator[RawItem | ParsedRecord | RecordError]:
+    for document in importer.documents() if documents is None else documents:
+        yield from importer.raw_items(document)
+
+
+def _origin_id(value: Any) -> str:
+    return str(value).replace("\x00", "").strip()
 
 
 # Per-kind value of `Feed.existing` for a withdrawn row: it is rewritten when it reappears.
 _WITHDRAWN = -1
-# Set on an existing row's value once the feed listed it unchanged.
-_SEEN = 1 << 64
+_MASK64 = (1 << 64) - 1
+# Added to an existing row's value once the feed listed it unchanged.
+_SEEN = 1 << 128
+# Records looked up at a time in an incremental run, which reads only the rows it lists.
+LOOKUP_BATCH = 500
 
 
 def _short_hash(content_hash: str) -> int:
-    """The first 64 bits of a content hash, as a small int: enough to spot a change."""
+    """The first 64 bits of a content hash, as a small int: enough to spot a change.
+    0 stands for "unknown" and never matches."""
     try:
         return int(content_hash[:16], 16)
     except ValueError:
-        return -2  # never equal to a real hash: the row is rewritten
+        return 0
+
+
+def _existing_entry(content_hash: str, fingerprint: int | None, status: str) -> int:
+    """An existing row as one int: 64 bits of its content hash, then its raw fingerprint."""
+    if status == RecordStatus.WITHDRAWN:
+        return _WITHDRAWN
+    return _short_hash(content_hash) | ((fingerprint or 0) & _MASK64) << 64
+
+
+def _stored_hash(entry: int) -> int:
+    return entry & _MASK64
+
+
+def _stored_fingerprint(entry: int) -> int:
+    return (entry >> 64) & _MASK64
 
 
 @dataclass
 class Feed:
     """What one run read, per record kind, kept small so memory stays flat in the feed's size.
 
-    Before reading, `load_existing` keeps one small int per existing row (the first 64 bits
-    of its content hash, or `_WITHDRAWN`). Reading then keeps, per record: nothing more for
-    an unchanged one (a bit is set on its existing entry); for a new, changed or reactivated
-    one, its offset in a per-kind spool file (orjson lines, on disk) where its data waits
-    for the write phase. Nothing is written to the database while reading.
+    `existing` holds one small int per existing row (64 bits of its content hash and its raw
+    fingerprint, or `_WITHDRAWN`): a full run loads the whole source first (it must know
+    what the feed no longer lists), an incremental run looks up only the rows its feed names,
+    a batch at a time. Reading then keeps, per record: nothing more for an unchanged one (a
+    bit is set on its existing entry); for a new, changed or reactivated one, its offset in a
+    per-kind spool file (orjson lines, on disk) where its data waits for the write phase.
+    A raw item whose fingerprint matches the stored one is not even parsed. Nothing is
+    written to the database while reading.
     """
 
+    source: Source
     existing: dict[str, dict[str, int]] = field(default_factory=lambda: {k: {} for k in KINDS})
+    # True once `existing` holds the whole source (full runs).
+    loaded_all: bool = False
     # origin_id -> offset of its line in the kind's spool (the last occurrence wins).
     changed: dict[str, dict[str, int]] = field(default_factory=lambda: {k: {} for k in KINDS})
+    # Unchanged records whose stored fingerprint is out of date (an importer version bump,
+    # a raw change that maps to the same record): origin_id -> new fingerprint.
+    refingerprinted: dict[str, dict[str, int | None]] = field(
+        default_factory=lambda: {k: {} for k in KINDS}
+    )
     flagged_withdrawn: dict[str, set[str]] = field(
         default_factory=lambda: {k: set() for k in KINDS}
     )
@@ -291,22 +368,39 @@ class Feed:
     rejected: int = 0
     complete: bool = False
     valid_count: int = 0
+    # Raw items not parsed because their fingerprint matched (logged).
+    skipped: int = 0
     spools: dict[str, Any] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         return {"rejected": self.rejected}
 
-    def load_existing(self, source: Source) -> None:
+    def load_existing(self) -> None:
+        """Every row of the source (full runs)."""
         for kind in KINDS:
-            rows = (
-                RECORD_MODELS[kind]
-                .objects.filter(source=source)
-                .values_list("origin_id", "content_hash", "status")
-            )
-            self.existing[kind] = {
-                origin_id: _WITHDRAWN if status == RecordStatus.WITHDRAWN else _short_hash(h)
-                for origin_id, h, status in rows.iterator(chunk_size=5000)
-            }
+            self.existing[kind] = dict(self._rows(kind, None))
+        self.loaded_all = True
+
+    def _rows(self, kind: str, origin_ids: list[str] | None) -> Iterator[tuple[str, int]]:
+        rows = RECORD_MODELS[kind].objects.filter(source=self.source)
+        if origin_ids is not None:
+            rows = rows.filter(origin_id__in=origin_ids)
+        for origin_id, content_hash, fingerprint, status in rows.values_list(
+            "origin_id", "content_hash", "raw_fingerprint", "status"
+        ).iterator(chunk_size=5000):
+            yield origin_id, _existing_entry(content_hash, fingerprint, status)
+
+    def _look_up(self, items: list[RawItem | ParsedRecord | RecordError]) -> None:
+        """Loads the existing rows of a batch's records that are not known yet."""
+        wanted: dict[str, set[str]] = {}
+        for item in items:
+            if isinstance(item, RecordError) or item.kind not in RECORD_MODELS:
+                continue
+            origin_id = _origin_id(item.source_id)
+            if origin_id not in self.existing[item.kind]:
+                wanted.setdefault(item.kind, set()).add(origin_id)
+        for kind, origin_ids in wanted.items():
+            self.existing[kind].update(self._rows(kind, sorted(origin_ids)))
 
     def close(self) -> None:
         for spool in self.spools.values():
@@ -328,15 +422,55 @@ class Feed:
             )
         )
 
-    def read(self, items: Iterable[ParsedRecord | RecordError], *, keep_alive: Any) -> None:
-        for item in items:
+    def read(
+        self,
+        items: Iterable[RawItem | ParsedRecord | RecordError],
+        *,
+        importer: Importer,
+        keep_alive: Any,
+    ) -> None:
+        batch_size = 1 if self.loaded_all else LOOKUP_BATCH
+        iterator = iter(items)
+        count = 0
+        while batch := list(islice(iterator, batch_size)):
             keep_alive()
-            if isinstance(item, RecordError):
-                self._error(item)
-            else:
-                self._record(item)
+            if not self.loaded_all:
+                self._look_up(batch)
+            for item in batch:
+                count += 1
+                _collect_young(count)
+                if isinstance(item, RawItem):
+                    self._raw(item, importer)
+                elif isinstance(item, RecordError):
+                    self._error(item)
+                else:
+                    self._record(item, fingerprint=None)
         for spool in self.spools.values():
             spool.flush()
+
+    def _raw(self, raw: RawItem, importer: Importer) -> None:
+        """An unparsed item: skipped when it is exactly what we hold, otherwise parsed."""
+        kind, origin_id = raw.kind, _origin_id(raw.source_id)
+        existing = self.existing.get(kind)
+        current = existing.get(origin_id) if existing is not None else None
+        if (
+            current is not None
+            and current != _WITHDRAWN
+            and _stored_fingerprint(current) == raw.fingerprint & _MASK64
+            and raw.fingerprint != 0
+            and origin_id not in self.changed[kind]
+        ):
+            self.skipped += 1
+            self.flagged_withdrawn[kind].discard(origin_id)
+            if current < _SEEN:
+                self.valid_count += 1
+                existing[origin_id] = current + _SEEN
+            return
+        record = importer.parse_raw(raw)
+        if isinstance(record, RecordError):
+            self._error(record)
+        else:
+            self._record(record, fingerprint=raw.fingerprint)
 
     def _error(self, error: RecordError) -> None:
         if error.severity == "error":
@@ -358,8 +492,8 @@ class Feed:
             field_path=error.field,
         )
 
-    def _record(self, record: ParsedRecord) -> None:
-        kind, origin_id = record.kind, str(record.source_id).replace("\x00", "").strip()
+    def _record(self, record: ParsedRecord, *, fingerprint: int | None) -> None:
+        kind, origin_id = record.kind, _origin_id(record.source_id)
         if kind not in RECORD_MODELS or not origin_id or len(origin_id) > 255:
             self.rejected += 1
             self.issue(
@@ -380,18 +514,23 @@ class Feed:
             if origin_id in changed or seen:
                 self.valid_count -= 1
             changed.pop(origin_id, None)
+            self.refingerprinted[kind].pop(origin_id, None)
             if seen:
                 existing[origin_id] = current - _SEEN
             self.flagged_withdrawn[kind].add(origin_id)
             return
-        data = sanitized(record.data, issue=self._issue_for(kind, origin_id))
+        sanitizing: list[str] = []
+        data = sanitized(record.data, issue=self._issue_for(kind, origin_id, sanitizing))
+        if record.repairs or sanitizing:
+            # Parsed again on every run, so every run reports what was repaired.
+            fingerprint = None
         content_hash = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
         short = _short_hash(content_hash)
         previous: int | None = None
         if origin_id in changed:
             previous = _short_hash(self._spooled(kind, changed[origin_id])[1])
         elif seen:
-            previous = current - _SEEN
+            previous = _stored_hash(current)
         if previous is None:
             self.valid_count += 1
         elif previous != short:
@@ -403,25 +542,40 @@ class Feed:
                 kind=kind,
             )
         self.flagged_withdrawn[kind].discard(origin_id)
-        stored = current - _SEEN if seen else current
-        if stored is not None and stored == short:
-            # Unchanged: nothing to keep but a bit on the existing entry.
+        unchanged = (
+            current is not None and current != _WITHDRAWN and _stored_hash(current) == short != 0
+        )
+        if unchanged:
+            # Unchanged: nothing to keep but a bit on the existing entry (and a new
+            # fingerprint when the stored one is out of date).
             changed.pop(origin_id, None)
             if not seen:
                 existing[origin_id] = current + _SEEN
+            if _stored_fingerprint(current) != (fingerprint or 0) & _MASK64:
+                self.refingerprinted[kind][origin_id] = fingerprint
+            else:
+                self.refingerprinted[kind].pop(origin_id, None)
             return
         if seen:
             existing[origin_id] = current - _SEEN
-        changed[origin_id] = self._spool(kind, origin_id, content_hash, data)
+        self.refingerprinted[kind].pop(origin_id, None)
+        changed[origin_id] = self._spool(kind, origin_id, content_hash, fingerprint, data)
 
-    def _spool(self, kind: str, origin_id: str, content_hash: str, data: dict[str, Any]) -> int:
+    def _spool(
+        self,
+        kind: str,
+        origin_id: str,
+        content_hash: str,
+        fingerprint: int | None,
+        data: dict[str, Any],
+    ) -> int:
         spool = self.spools.get(kind)
         if spool is None:
             # Closed by `close()` when the run ends.
             spool = self.spools[kind] = tempfile.TemporaryFile(prefix=f"pesa-sync-{kind}-")  # noqa: SIM115
         spool.seek(0, 2)
         offset = spool.tell()
-        spool.write(orjson.dumps([origin_id, content_hash, data]))
+        spool.write(orjson.dumps([origin_id, content_hash, fingerprint, data]))
         spool.write(b"\n")
         return offset
 
@@ -431,9 +585,7 @@ class Feed:
         spool.seek(offset)
         return orjson.loads(spool.readline())
 
-    def written(
-        self, kind: str, batch_size: int
-    ) -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
+    def written(self, kind: str, batch_size: int) -> Iterator[list[Spooled]]:
         """The records to write, in feed order, `batch_size` at a time (read from the spool)."""
         changed = self.changed[kind]
         spool = self.spools.get(kind)
@@ -441,12 +593,12 @@ class Feed:
             return
         spool.flush()
         spool.seek(0)
-        batch: list[tuple[str, str, dict[str, Any]]] = []
+        batch: list[Spooled] = []
         offset = 0
         for line in spool:
-            origin_id, content_hash, data = orjson.loads(line)
+            origin_id, content_hash, fingerprint, data = orjson.loads(line)
             if changed.get(origin_id) == offset:
-                batch.append((origin_id, content_hash, data))
+                batch.append((origin_id, content_hash, fingerprint, data))
                 if len(batch) >= batch_size:
                     yield batch
                     batch = []
@@ -457,8 +609,9 @@ class Feed:
     def seen_unchanged(self, kind: str) -> Iterator[str]:
         return (oid for oid, value in self.existing[kind].items() if value >= _SEEN)
 
-    def _issue_for(self, kind: str, origin_id: str):
+    def _issue_for(self, kind: str, origin_id: str, reported: list[str]):
         def report(field_path: str, message: str) -> None:
+            reported.append(field_path)
             self.issue(
                 reason=RecordIssue.Reason.SANITIZED,
                 severity=RecordIssue.Severity.WARNING,
@@ -591,6 +744,15 @@ def _plan(*, source: Source, run: SyncRun, feed: Feed) -> Plan:
     )
 
     to_withdraw = sum(len(ids) for ids in plan.withdraw.values())
+    if to_withdraw and not feed.loaded_all:
+        # An incremental run read only the rows its feed names: count the rest.
+        active_total = sum(
+            RECORD_MODELS[kind]
+            .objects.filter(source=source)
+            .exclude(status=RecordStatus.WITHDRAWN)
+            .count()
+            for kind in KINDS
+        )
     if to_withdraw and active_total:
         share = to_withdraw / active_total
         if share * 100 > source.max_withdrawn_percent:
@@ -613,19 +775,21 @@ def _apply(*, source: Source, run: SyncRun, plan: Plan, feed: Feed) -> dict[str,
     """Writes what the plan decided, streaming the data back from the feed's spool in batches."""
     now = timezone.now()
     created = updated = withdrawn = 0
-    organizations: dict[str, int] | None = None
+    organizations: dict[str, int] = {}
     changes: dict[str, dict[str, list[int]]] = {}
+    created_pks: dict[str, list[int]] = {}
     for kind in KINDS:
         model = RECORD_MODELS[kind]
         upserted: list[int] = []
+        created_pks[kind] = []
         fields_to_update = _update_fields(model)
+        # Before the rewrites below, which carry their own fingerprint.
+        _store_fingerprints(source=source, model=model, fingerprints=feed.refingerprinted[kind])
         for batch in feed.written(kind, BATCH_SIZE):
-            if kind != "organization" and organizations is None:
-                organizations = dict(
-                    Organization.objects.filter(source=source).values_list("origin_id", "pk")
-                )
+            if kind != "organization":
+                _add_organizations(source=source, organizations=organizations, batch=batch)
             existing = feed.existing[kind]
-            known = [origin_id for origin_id, _h, _d in batch if origin_id in existing]
+            known = [origin_id for origin_id, *_rest in batch if origin_id in existing]
             pks = (
                 dict(
                     model.objects.filter(source=source, origin_id__in=known).values_list(
@@ -635,47 +799,52 @@ def _apply(*, source: Source, run: SyncRun, plan: Plan, feed: Feed) -> dict[str,
                 if known
                 else {}
             )
-            new_rows = []
-            changed_rows = []
-            for origin_id, content_hash, data in batch:
+            new_rows: list[dict[str, Any]] = []
+            changed_rows: list[dict[str, Any]] = []
+            for origin_id, content_hash, fingerprint, data in batch:
                 fields = _fields(kind, data, organizations, run)
                 pk = pks.get(origin_id)
                 if pk is None:
                     new_rows.append(
-                        model(
-                            source=source,
-                            origin_id=origin_id,
-                            content_hash=content_hash,
-                            status=RecordStatus.ACTIVE,
-                            first_seen_at=now,
-                            last_seen_at=now,
-                            synced_at=now,
+                        {
+                            "source_id": source.pk,
+                            "origin_id": origin_id,
+                            "content_hash": content_hash,
+                            "raw_fingerprint": fingerprint,
+                            "status": RecordStatus.ACTIVE,
+                            "first_seen_at": now,
+                            "last_seen_at": now,
+                            "synced_at": now,
                             **fields,
-                        )
+                        }
                     )
                 else:
                     changed_rows.append(
-                        model(
-                            pk=pk,
-                            source=source,
-                            origin_id=origin_id,
-                            content_hash=content_hash,
-                            status=RecordStatus.ACTIVE,
-                            withdrawn_at=None,
-                            withdrawn_reason="",
-                            last_seen_at=now,
-                            synced_at=now,
+                        {
+                            "id": pk,
+                            "content_hash": content_hash,
+                            "raw_fingerprint": fingerprint,
+                            "status": RecordStatus.ACTIVE,
+                            "withdrawn_at": None,
+                            "withdrawn_reason": "",
+                            "last_seen_at": now,
+                            "synced_at": now,
                             **fields,
-                        )
+                        }
                     )
-            model.objects.bulk_create(new_rows, batch_size=BATCH_SIZE)
-            if changed_rows:
-                model.objects.bulk_update(changed_rows, fields_to_update, batch_size=BATCH_SIZE)
+            new_pks = _insert_records(model=model, source=source, rows=new_rows)
+            _update_rows(model, changed_rows, fields_to_update)
             created += len(new_rows)
             updated += len(changed_rows)
             if kind == "service":
-                _replace_service_children(new_rows + changed_rows)
-            upserted.extend(row.pk for row in new_rows + changed_rows)
+                _replace_service_children(
+                    [(new_pks[row["origin_id"]], row) for row in new_rows],
+                    [(row["id"], row) for row in changed_rows],
+                )
+            upserted.extend(new_pks[row["origin_id"]] for row in new_rows)
+            upserted.extend(row["id"] for row in changed_rows)
+            created_pks[kind].extend(new_pks.values())
+            gc.collect(1)  # the cyclic collector is paused (`_cyclic_gc_paused`)
 
         withdrawn_pks: list[int] = []
         for chunk in _chunks(plan.withdraw[kind], 5000):
@@ -697,6 +866,8 @@ def _apply(*, source: Source, run: SyncRun, plan: Plan, feed: Feed) -> dict[str,
             source=source,
             services=changes["service"]["upserted"],
             channels=changes["channel"]["upserted"],
+            created_services=created_pks["service"],
+            created_channels=created_pks["channel"],
         )
         _resolve_organizations(source=source, organizations=changes["organization"]["upserted"])
     _mark_seen(source=source, plan=plan, feed=feed, now=now)
@@ -709,6 +880,43 @@ def _apply(*, source: Source, run: SyncRun, plan: Plan, feed: Feed) -> dict[str,
         "withdrawn": withdrawn,
         "rejected": plan.rejected,
     }
+
+
+def _add_organizations(
+    *, source: Source, organizations: dict[str, int], batch: list[Spooled]
+) -> None:
+    """The pks of the organisations a batch names that are not in `organizations` yet."""
+    wanted = {
+        str(data.get("organization_origin_id"))
+        for *_rest, data in batch
+        if data.get("organization_origin_id")
+    } - organizations.keys()
+    if wanted:
+        organizations.update(
+            Organization.objects.filter(source=source, origin_id__in=sorted(wanted)).values_list(
+                "origin_id", "pk"
+            )
+        )
+
+
+def _store_fingerprints(
+    *, source: Source, model: type[models.Model], fingerprints: dict[str, int | None]
+) -> None:
+    """New fingerprints of unchanged rows: one column, no `synced_at`, no change signal."""
+    for chunk in _chunks(list(fingerprints.items()), BATCH_SIZE):
+        pks = dict(
+            model.objects.filter(
+                source=source, origin_id__in=[origin_id for origin_id, _f in chunk]
+            ).values_list("origin_id", "pk")
+        )
+        model.objects.bulk_update(
+            [
+                model(pk=pks[origin_id], raw_fingerprint=fp)
+                for origin_id, fp in chunk
+                if origin_id in pks
+            ],
+            ["raw_fingerprint"],
+        )
 
 
 def _text(value: Any) -> str:
@@ -799,38 +1007,120 @@ def _update_fields(model: type[models.Model]) -> list[str]:
     return [f.name for f in model._meta.concrete_fields if f.name not in skip and not f.primary_key]
 
 
-def _replace_service_children(services: list[Service]) -> None:
-    """Area and code rows of the services written in this run (only those)."""
-    if not services:
+def _insert_records(
+    *, model: type[models.Model], source: Source, rows: list[dict[str, Any]]
+) -> dict[str, int]:
+    """Inserts new record rows and returns {origin_id: pk}."""
+    if not rows:
+        return {}
+    _insert_rows(model, rows)
+    return dict(
+        model.objects.filter(
+            source=source, origin_id__in=[row["origin_id"] for row in rows]
+        ).values_list("origin_id", "pk")
+    )
+
+
+def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+    """New rows (values by field attname; missing ones take the field's default) with one
+    COPY on PostgreSQL: Django's bulk INSERT there binds UNNEST arrays client-side and
+    escapes every JSON text of them with a regex, which was most of a full sync's time."""
+    if not rows:
         return
-    pks = [service.pk for service in services]
-    ServiceArea.objects.filter(service_id__in=pks).delete()
-    ServiceCode.objects.filter(service_id__in=pks).delete()
-    areas: list[ServiceArea] = []
-    codes: list[ServiceCode] = []
-    for service in services:
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**row) for row in rows], batch_size=BATCH_SIZE)
+        return
+    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
+    defaults = {f.attname: f.get_default() for f in fields}
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            values = []
+            for name, default in defaults.items():
+                value = row.get(name, default)
+                if name in json_fields and value is not None:
+                    value = orjson.dumps(value).decode()
+                values.append(value)
+            copy.write_row(values)
+
+
+def _copy_value(value: Any, *, json: bool) -> Any:
+    return orjson.dumps(value).decode() if json and value is not None else value
+
+
+def _update_rows(model: type[models.Model], rows: list[dict[str, Any]], names: list[str]) -> None:
+    """Rewrites the fields `names` of existing rows (values by attname, "id" included). On
+    PostgreSQL: COPY into a temporary table, then one UPDATE … FROM (Django's bulk_update
+    builds a CASE per field and row: seconds for a few hundred rows)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update([model(**row) for row in rows], names, batch_size=BATCH_SIZE)
+        return
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in names]
+    table = quote(model._meta.db_table)
+    staging = quote(f"pesa_sync_{model._meta.db_table}")
+    columns = [quote(f.column) for f in fields]
+    with connection.cursor() as cursor:
+        # Dropped when the run's transaction ends; emptied for each batch.
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DROP AS "  # noqa: S608
+            f"SELECT id, {', '.join(columns)} FROM {table} WITH NO DATA"
+        )
+        cursor.execute(f"TRUNCATE {staging}")
+        with cursor.cursor.copy(f"COPY {staging} (id, {', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        row["id"],
+                        *(
+                            _copy_value(
+                                row.get(f.attname, f.get_default()),
+                                json=isinstance(f, models.JSONField),
+                            )
+                            for f in fields
+                        ),
+                    ]
+                )
+        assignments = ", ".join(f"{column} = s.{column}" for column in columns)
+        cursor.execute(
+            f"UPDATE {table} t SET {assignments} FROM {staging} s WHERE t.id = s.id"  # noqa: S608
+        )
+
+
+def _replace_service_children(
+    services: list[tuple[int, dict[str, Any]]], rewritten: list[tuple[int, dict[str, Any]]]
+) -> None:
+    """Area and code rows of the services written in this run (only those; a service
+    created in this run has none to delete). Each service is (pk, its field values)."""
+    if rewritten:
+        pks = [pk for pk, _fields in rewritten]
+        ServiceArea.objects.filter(service_id__in=pks).delete()
+        ServiceCode.objects.filter(service_id__in=pks).delete()
+    areas: list[dict[str, Any]] = []
+    codes: list[dict[str, Any]] = []
+    for pk, service in (*services, *rewritten):
         seen_areas: set[tuple[str, str]] = set()
-        if service.nationwide:
+        if service["nationwide"]:
             seen_areas.add((ServiceArea.Kind.NATIONWIDE, ServiceArea.NATIONWIDE))
         seen_areas.update(
-            (ServiceArea.Kind.MUNICIPALITY, str(c)[:3]) for c in service.municipality_codes
+            (ServiceArea.Kind.MUNICIPALITY, str(c)[:3]) for c in service["municipality_codes"]
         )
-        seen_areas.update((ServiceArea.Kind.COUNTY, str(c)[:3]) for c in service.county_codes)
-        areas.extend(
-            ServiceArea(service_id=service.pk, kind=k, code=c) for k, c in sorted(seen_areas)
-        )
+        seen_areas.update((ServiceArea.Kind.COUNTY, str(c)[:3]) for c in service["county_codes"])
+        areas.extend({"service_id": pk, "kind": k, "code": c} for k, c in sorted(seen_areas))
         seen_codes: set[tuple[str, str]] = set()
         for scheme, values in (
-            (ServiceCode.Scheme.TARGET_GROUP, service.target_groups),
-            (ServiceCode.Scheme.LIFE_EVENT, service.life_events),
-            (ServiceCode.Scheme.SERVICE_CLASS, service.service_classes),
+            (ServiceCode.Scheme.TARGET_GROUP, service["target_groups"]),
+            (ServiceCode.Scheme.LIFE_EVENT, service["life_events"]),
+            (ServiceCode.Scheme.SERVICE_CLASS, service["service_classes"]),
         ):
             seen_codes.update((scheme, str(v)[:20]) for v in values)
-        codes.extend(
-            ServiceCode(service_id=service.pk, scheme=s, code=c) for s, c in sorted(seen_codes)
-        )
-    ServiceArea.objects.bulk_create(areas, batch_size=BATCH_SIZE)
-    ServiceCode.objects.bulk_create(codes, batch_size=BATCH_SIZE)
+        codes.extend({"service_id": pk, "scheme": s, "code": c} for s, c in sorted(seen_codes))
+    _insert_rows(ServiceArea, areas)
+    _insert_rows(ServiceCode, codes)
 
 
 LINK_CHUNK = 2000
@@ -863,61 +1153,117 @@ def _listing(
     ]
 
 
+@dataclass(frozen=True)
+class _LinkSide:
+    """One side of the service–channel links: its records name the other side's records."""
+
+    model: type[models.Model]
+    listed_field: str  # JSON list of the other side's origin ids
+    link_field: str  # this side's column in ServiceChannel
+
+
+_SERVICES = _LinkSide(model=Service, listed_field="channel_origin_ids", link_field="service_id")
+_CHANNELS = _LinkSide(model=Channel, listed_field="service_origin_ids", link_field="channel_id")
+
+
 def _link_services_and_channels(
-    *, source: Source, services: list[int], channels: list[int]
+    *,
+    source: Source,
+    services: list[int],
+    channels: list[int],
+    created_services: list[int],
+    created_channels: list[int],
 ) -> None:
     """Links from both sides of the feed, within the source, for the records written in this
     run only (a link between two unwritten records cannot have changed); only differences
-    are written. Works in chunks, so memory does not grow with the source."""
-    for service_chunk in _chunks(sorted(services), LINK_CHUNK):
-        _relink(source=source, service_pks=service_chunk, channel_pks=[])
-    for channel_chunk in _chunks(sorted(channels), LINK_CHUNK):
-        _relink(source=source, service_pks=[], channel_pks=channel_chunk)
+    are written. Works in chunks, so memory does not grow with the source.
+
+    A link is wanted when either record names the other. The written records' own lists
+    and the rows at the other end of their current links show all but one case: an unwritten
+    record naming a record created in this run, which one pass per side looks up."""
+    for side, other, written, other_written, created in (
+        (_SERVICES, _CHANNELS, services, channels, created_services),
+        (_CHANNELS, _SERVICES, channels, services, created_channels),
+    ):
+        named_by_unwritten = _named_by_unwritten(
+            source=source, side=side, other=other, created=created, other_written=other_written
+        )
+        for chunk in _chunks(sorted(written), LINK_CHUNK):
+            _relink(source=source, side=side, other=other, pks=chunk, named_by=named_by_unwritten)
 
 
-def _relink(*, source: Source, service_pks: list[int], channel_pks: list[int]) -> None:
-    wanted: set[tuple[int, int]] = set()
-    if service_pks:
-        rows = list(
-            Service.objects.filter(pk__in=service_pks).values_list(
-                "pk", "origin_id", "channel_origin_ids"
-            )
-        )
-        names = {str(c) for _pk, _oid, ids in rows for c in ids or []}
-        channel_map = _pks_of(Channel, source, names)
-        for service_pk, _oid, ids in rows:
-            wanted.update((service_pk, channel_map[c]) for c in ids or [] if c in channel_map)
-        by_origin = {oid: pk for pk, oid, _ids in rows}
-        for channel_pk, origin_id in _listing(
-            Channel, "service_origin_ids", source, list(by_origin)
-        ):
-            wanted.add((by_origin[origin_id], channel_pk))
-        scope = ServiceChannel.objects.filter(service_id__in=service_pks)
-    else:
-        rows = list(
-            Channel.objects.filter(pk__in=channel_pks).values_list(
-                "pk", "origin_id", "service_origin_ids"
-            )
-        )
-        names = {str(s) for _pk, _oid, ids in rows for s in ids or []}
-        service_map = _pks_of(Service, source, names)
-        for channel_pk, _oid, ids in rows:
-            wanted.update((service_map[s], channel_pk) for s in ids or [] if s in service_map)
-        by_origin = {oid: pk for pk, oid, _ids in rows}
-        for service_pk, origin_id in _listing(
-            Service, "channel_origin_ids", source, list(by_origin)
-        ):
-            wanted.add((service_pk, by_origin[origin_id]))
-        scope = ServiceChannel.objects.filter(channel_id__in=channel_pks)
+def _named_by_unwritten(
+    *,
+    source: Source,
+    side: _LinkSide,
+    other: _LinkSide,
+    created: list[int],
+    other_written: list[int],
+) -> dict[int, set[int]]:
+    """{pk of a record created in this run: pks of unwritten `other` records naming it}."""
+    found: dict[int, set[int]] = {}
+    if not created:
+        return found
+    if other.model.objects.filter(source=source).count() <= len(other_written):
+        return found  # every record of the other side was written: their own lists suffice
+    skip = set(other_written)
+    for chunk in _chunks(sorted(created), 5000):
+        pk_of = dict(side.model.objects.filter(pk__in=chunk).values_list("origin_id", "pk"))
+        for other_pk, origin_id in _listing(other.model, other.listed_field, source, list(pk_of)):
+            if other_pk not in skip:
+                found.setdefault(pk_of[origin_id], set()).add(other_pk)
+    return found
+
+
+def _relink(
+    *,
+    source: Source,
+    side: _LinkSide,
+    other: _LinkSide,
+    pks: list[int],
+    named_by: dict[int, set[int]],
+) -> None:
+    rows = list(
+        side.model.objects.filter(pk__in=pks).values_list("pk", "origin_id", side.listed_field)
+    )
+    names = {str(name) for _pk, _oid, listed in rows for name in listed or []}
+    other_pks = _pks_of(other.model, source, names)
+    wanted: set[tuple[int, int]] = set()  # (this side's pk, the other side's pk)
+    for pk, _oid, listed in rows:
+        wanted.update((pk, other_pks[str(name)]) for name in listed or [] if str(name) in other_pks)
+        wanted.update((pk, other_pk) for other_pk in named_by.get(pk, ()))
     existing = {
-        (service_pk, channel_pk): pk
-        for pk, service_pk, channel_pk in scope.values_list("pk", "service_id", "channel_id")
+        (mine, theirs): link_pk
+        for link_pk, mine, theirs in ServiceChannel.objects.filter(
+            **{f"{side.link_field}__in": pks}
+        ).values_list("pk", side.link_field, other.link_field)
     }
-    stale = [pk for pair, pk in existing.items() if pair not in wanted]
+    doubtful = {theirs for mine, theirs in existing if (mine, theirs) not in wanted}
+    if doubtful:
+        # A current link this side no longer names stays if the other end still names it.
+        origin_of = {pk: origin_id for pk, origin_id, _listed in rows}
+        naming = dict(
+            other.model.objects.filter(pk__in=sorted(doubtful)).values_list(
+                "pk", other.listed_field
+            )
+        )
+        for mine, theirs in existing:
+            listed = naming.get(theirs)
+            if (
+                (mine, theirs) not in wanted
+                and isinstance(listed, list)
+                and origin_of[mine] in {str(name) for name in listed}
+            ):
+                wanted.add((mine, theirs))
+    stale = [link_pk for pair, link_pk in existing.items() if pair not in wanted]
     if stale:
         ServiceChannel.objects.filter(pk__in=stale).delete()
+    missing = sorted(wanted - set(existing))
     ServiceChannel.objects.bulk_create(
-        [ServiceChannel(service_id=s, channel_id=c) for s, c in sorted(wanted - set(existing))],
+        [
+            ServiceChannel(**{side.link_field: mine, other.link_field: theirs})
+            for mine, theirs in missing
+        ],
         batch_size=BATCH_SIZE,
     )
 

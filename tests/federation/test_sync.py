@@ -337,7 +337,7 @@ def test_an_error_while_applying_leaves_the_previous_state_intact(source, feed, 
     sync(source)
     feed.services("a", "b", "c", a="Muutettu")
 
-    def crash(services):
+    def crash(*args, **kwargs):
         raise RuntimeError("worker died")
 
     monkeypatch.setattr(sync_module, "_replace_service_children", crash)

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from importers.base import FeedMalformed, ParsedRecord, RecordError
+from importers.base import FeedMalformed, ParsedRecord, RawItem, RecordError
 from importers.cleaning import inside_finland
 from importers.http import build_http_client
 from importers.ptv import PtvImporter, extract_code, ptv_date
@@ -335,4 +335,48 @@ def test_ptv_run_reads_organizations_services_and_channels_in_that_order() -> No
         "/api/v11/Organization",
         "/api/v11/Service",
         "/api/v11/ServiceChannel",
+    ]
+
+
+# -- raw items and fingerprints (skipping unchanged items, importers/base.py) --------------
+
+
+def test_ptv_raw_items_parse_to_the_same_records_as_parse() -> None:
+    document = LIPERI_SERVICES.read_bytes()
+    raw_items = list(importer().raw_items(document))
+
+    assert all(isinstance(item, RawItem) for item in raw_items)
+    assert [(r.kind, r.source_id) for r in raw_items] == [
+        ("service", "6c00d407-d3fd-4c7e-a373-57be9f3b2cff")
+    ]
+    assert [importer().parse_raw(r) for r in raw_items] == list(importer().parse(document))
+
+
+def test_ptv_fingerprint_ignores_key_order_but_sees_a_connection_change() -> None:
+    (raw,) = importer().raw_items(LIPERI_SERVICES.read_bytes())
+    item = dict(raw.item)
+    reordered = dict(reversed(list(item.items())))
+    linked = {**item, "serviceChannels": [{"serviceChannel": {"id": "c-1"}}]}
+
+    assert importer().fingerprint(reordered) == raw.fingerprint
+    assert importer().fingerprint(linked) != raw.fingerprint
+
+
+def test_ptv_fingerprint_changes_with_the_importer_version_and_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (raw,) = importer().raw_items(LIPERI_SERVICES.read_bytes())
+    elsewhere = PtvImporter(url="https://other.example/api/v11", http=httpx.Client())
+
+    assert elsewhere.fingerprint(raw.item) != raw.fingerprint
+    monkeypatch.setattr(PtvImporter, "version", PtvImporter.version + 1)
+    assert importer().fingerprint(raw.item) != raw.fingerprint
+
+
+def test_ptv_merged_duplicates_come_parsed_so_the_repair_is_reported() -> None:
+    (item,) = importer().raw_items(PHARMACY_PAGE.read_bytes())
+
+    assert isinstance(item, ParsedRecord)
+    assert [r.message for r in item.repairs] == [
+        "the same item appeared 2 times in one page; copies merged"
     ]
