@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+import orjson
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.lookups import DataContains, Overlap
+from django.db import connections
 from django.db.models import (
     BooleanField,
     Case,
     Exists,
+    F,
+    Func,
+    JSONField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
+    TextField,
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from federation.models import (
@@ -85,6 +97,102 @@ def with_service_relations(
     )
 
 
+class _JSONObject(Func):
+    """json_build_object(…): plain json, built once per row and parsed once by orjson."""
+
+    function = "json_build_object"
+    output_field = JSONField()
+
+    def __init__(self, **fields: Any) -> None:
+        pairs: list[Any] = []
+        for key, value in fields.items():
+            pairs.extend([Value(key), F(value) if isinstance(value, str) else value])
+        super().__init__(*pairs)
+
+
+def service_list_page(
+    services: QuerySet[Service], *, offset: int, limit: int, count_limit: int | None
+) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of `services` as plain dicts, and their count, in one query (PostgreSQL).
+
+    `services` is a filtered, ordered `public_services()` queryset. Each row carries what a
+    list item shows, texts in every language: service fields, `provider` and `source`
+    fields (`organization`: id, name, provider_kind, or null), `areas` ([kind, code, area name] by code) and the public `channels` (by id).
+    The count stops at `count_limit` rows; it is None when the page is empty.
+    """
+    counted = services.order_by().values("pk")
+    if count_limit is not None:
+        counted = counted[:count_limit]
+    count_sql, count_params = counted.query.sql_with_params()
+    area_names = Area.objects.filter(code=OuterRef("code")).values("name")[:1]
+    areas = (
+        ServiceArea.objects.filter(service=OuterRef("pk"))
+        .annotate(area_name=Subquery(area_names))
+        .order_by(Func(F("code"), template='%(expressions)s COLLATE "C"'))
+        .values(
+            item=Func(
+                F("kind"),
+                F("code"),
+                F("area_name"),
+                function="json_build_array",
+                output_field=JSONField(),
+            )
+        )
+    )
+    channels = (
+        public_channels()
+        .filter(service_links__service=OuterRef("pk"))
+        .order_by("pk")
+        .values(
+            item=_JSONObject(
+                id="pk",
+                kind="kind",
+                name="name",
+                phones="phones",
+                urls="urls",
+                emails="emails",
+                addresses="addresses",
+                opening_hours="opening_hours",
+                languages="languages",
+            )
+        )
+    )
+    fields: dict[str, Any] = {
+        "id": "pk",
+        "name": "name",
+        "summary": "summary",
+        "languages": "languages",
+        "target_groups": "target_groups",
+        "life_events": "life_events",
+        "service_classes": "service_classes",
+        "origin_id": "origin_id",
+        "origin_url": "origin_url",
+        "synced_at": "synced_at",
+        # A subquery, not a join: evaluated for the page's rows only, after the sort.
+        "organization": Subquery(
+            Organization.objects.filter(pk=OuterRef("organization_id")).values(
+                item=_JSONObject(id="pk", name="name", provider_kind="provider_kind")
+            )[:1]
+        ),
+        "source_slug": "source__slug",
+        "source_name": "source__name",
+        "source_kind": "source__kind",
+        "source_trust_tier": "source__trust_tier",
+        "areas": ArraySubquery(areas),
+        "channels": ArraySubquery(channels),
+    }
+    if "distance_km" in services.query.annotations:
+        fields["distance_km"] = "distance_km"
+    page = services.values_list(
+        Func(_JSONObject(**fields), template="%(expressions)s::text", output_field=TextField()),
+        RawSQL(f"SELECT count(*) FROM ({count_sql}) counted", count_params),  # noqa: S608, S611
+    )[offset : offset + limit]
+    rows = list(page)
+    if not rows:
+        return [], None
+    return [orjson.loads(item) for item, _count in rows], rows[0][1]
+
+
 def offered_in(services: QuerySet[Service], *, area_codes: list[str]) -> QuerySet[Service]:
     """`services` that have an area row with one of `area_codes`: one EXISTS on (code, service).
 
@@ -93,6 +201,106 @@ def offered_in(services: QuerySet[Service], *, area_codes: list[str]) -> QuerySe
     """
     areas = ServiceArea.objects.filter(service=OuterRef("pk"), code__in=area_codes)
     return services.filter(Exists(areas))
+
+
+def offered_in_municipality(
+    services: QuerySet[Service], *, municipality_code: str
+) -> QuerySet[Service]:
+    """`services` offered in a municipality (its own, its county's, nationwide), in one query.
+
+    The same rows as `offered_in(…, area_codes=municipality_area_codes(…))`, but the codes are
+    read by the query itself instead of two lookups first. A code that is not a
+    municipality's matches nothing (not even nationwide services): callers that must tell
+    "unknown municipality" from "no services" check only when nothing matched.
+    """
+    area, kind = Area._meta.db_table, Area.Kind.MUNICIPALITY.value
+    codes = RawSQL(  # noqa: S611
+        f"SELECT m.code FROM {area} m WHERE m.code = %s AND m.kind = %s"  # noqa: S608
+        f" UNION ALL SELECT %s FROM {area} m WHERE m.code = %s AND m.kind = %s"
+        f" UNION ALL SELECT c.code FROM {area} m JOIN {area} c ON c.id = m.parent_id"
+        " WHERE m.code = %s AND m.kind = %s",
+        (municipality_code, kind, ServiceArea.NATIONWIDE, municipality_code, kind)
+        + (municipality_code, kind),
+    )
+    areas = ServiceArea.objects.filter(code__in=codes).values("service_id")
+    return services.filter(pk__in=areas)
+
+
+class ServiceListKeys(Func):
+    """`federation_service_list_keys(…)` (migration 0006): the tagged keys its GIN index holds.
+
+    `a:<code>` per area (and `a:*` nationwide), `l:<lang>` per language, `t:<code>` per
+    target group and each of its dot-prefixes. PostgreSQL only.
+    """
+
+    function = "federation_service_list_keys"
+    output_field = ArrayField(TextField())
+
+    def __init__(self) -> None:
+        super().__init__(
+            F("municipality_codes"),
+            F("county_codes"),
+            F("nationwide"),
+            F("languages"),
+            F("target_groups"),
+        )
+
+
+def has_list_keys(services: QuerySet[Service]) -> bool:
+    """Whether the services' database has the list-keys index (PostgreSQL)."""
+    return connections[services.db].vendor == "postgresql"
+
+
+def with_list_keys(
+    services: QuerySet[Service], *, any_of: list[str] | None = None, all_of: list[str] | None = None
+) -> QuerySet[Service]:
+    """`services` whose list keys include one of `any_of` and all of `all_of` (GIN-served)."""
+    keys = ArrayField(TextField())
+    if any_of is not None:
+        services = services.filter(Overlap(ServiceListKeys(), Value(any_of, output_field=keys)))
+    if all_of is not None:
+        services = services.filter(
+            DataContains(ServiceListKeys(), Value(all_of, output_field=keys))
+        )
+    return services
+
+
+def area_keys(codes: list[str]) -> list[str]:
+    return [f"a:{code}" for code in codes]
+
+
+def language_key(code: str) -> str:
+    return f"l:{code}"
+
+
+def target_group_keys(codes: list[str]) -> list[str]:
+    """Keys of "one of these target groups or narrower" (KR1.2 matches KR1.2 and KR1.2.3)."""
+    return [f"t:{code}" for code in codes]
+
+
+_municipality_area_codes: dict[str, list[str]] | None = None
+
+
+def offered_in_codes(*, municipality_code: str) -> list[str] | None:
+    """Area codes of "offered in a municipality" (own, county's, nationwide), or None when
+    there is no such municipality. Read once per process: areas are reference data that
+    change by migration (`forget_areas` drops the copy when one is saved)."""
+    global _municipality_area_codes
+    if _municipality_area_codes is None:
+        _municipality_area_codes = {
+            code: [code, ServiceArea.NATIONWIDE, *([county] if county else [])]
+            for code, county in municipalities().values_list("code", "parent__code")
+        }
+    return _municipality_area_codes.get(municipality_code)
+
+
+def forget_areas(**_kwargs: Any) -> None:
+    global _municipality_area_codes
+    _municipality_area_codes = None
+
+
+def is_municipality(*, code: str) -> bool:
+    return municipalities().filter(code=code).exists()
 
 
 def municipality_area_codes(*, municipality_code: str) -> list[str]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.paginator import InvalidPage, Page, Paginator
 from django.db import connections
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
@@ -40,24 +41,44 @@ def planner_estimate(queryset: QuerySet) -> int | None:
 
 
 class CappedCountPaginator(Paginator):
-    def __init__(self, *args: Any, count_cap: int | None, count_mode: str, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        count_cap: int | None,
+        count_mode: str,
+        counted: int | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.count_cap = count_cap
         self.count_mode = count_mode
         self.count_capped = False
         self.count_estimated = False
+        #: Rows counted up to count_cap + 1 by the caller's own query, if it did.
+        self.counted = counted
+
+    def count_limit(self) -> int | None:
+        """How many rows a caller counting in its own query needs to count, at most."""
+        if self.count_mode == "exact" or not self.count_cap:
+            return None
+        return self.count_cap + 1
 
     @cached_property
     def count(self) -> int:
+        if self.counted is not None:
+            return self._capped(self.counted)
         queryset = self.object_list
         if self.count_mode == "exact" or not self.count_cap or not isinstance(queryset, QuerySet):
             return super().count
         # Without ORDER BY: a sliced subquery keeps the ordering, and sorting is not counting.
-        counted = queryset.order_by()[: self.count_cap + 1].count()
-        if counted <= self.count_cap:
+        return self._capped(queryset.order_by()[: self.count_cap + 1].count())
+
+    def _capped(self, counted: int) -> int:
+        if self.count_limit() is None or counted <= self.count_cap:
             return counted
         self.count_capped = True
-        if self.count_mode == "estimate":
+        queryset = self.object_list
+        if self.count_mode == "estimate" and isinstance(queryset, QuerySet):
             estimate = planner_estimate(queryset)
             if estimate is not None and estimate > self.count_cap:
                 self.count_estimated = True
@@ -127,13 +148,50 @@ class PesaPagination(PageNumberPagination):
             _positive_int(self.page_query_param, value)
         return super().paginate_queryset(queryset, request, view)
 
-    def django_paginator_class(self, object_list: Any, per_page: int) -> CappedCountPaginator:
+    def django_paginator_class(
+        self, object_list: Any, per_page: int, counted: int | None = None
+    ) -> CappedCountPaginator:
         return CappedCountPaginator(
             object_list,
             per_page,
             count_cap=settings.PESA_API_COUNT_CAP,
             count_mode=self.count_mode,
+            counted=counted,
         )
+
+    def paginate_rows(
+        self,
+        queryset: QuerySet,
+        request: Any,
+        fetch: Callable[[int, int, int | None], tuple[list, int | None]],
+    ) -> list:
+        """A page whose rows and count come from one query of the caller's: `fetch`.
+
+        `fetch(offset, limit, count_limit)` returns the rows and the count of all rows
+        (counting at most `count_limit`), or None for the count when the page is empty.
+        The envelope, links, 400s and 404s are those of `paginate_queryset`.
+        """
+        page_size = self.get_page_size(request)
+        value = request.query_params.get(self.page_query_param, "1")
+        count_limit = self.django_paginator_class(queryset, page_size).count_limit()
+        if value in self.last_page_strings:
+            # The last page's number needs the count first: a second query, for this case only.
+            _rows, counted = fetch(0, page_size, count_limit)
+            number = self.django_paginator_class(queryset, page_size, counted or 0).num_pages
+        else:
+            number = _positive_int(self.page_query_param, value)
+        rows, counted = fetch((number - 1) * page_size, page_size, count_limit)
+        # An empty page is past the end, unless it is the first page of an empty list.
+        paginator = self.django_paginator_class(queryset, page_size, counted or 0)
+        try:
+            self.page = Page(rows, paginator.validate_number(number), paginator)
+        except InvalidPage as exc:
+            message = self.invalid_page_message.format(page_number=value, message=str(exc))
+            raise NotFound(message) from None
+        self.request = request
+        if paginator.num_pages > 1 and self.template is not None:
+            self.display_page_controls = True
+        return rows
 
     def get_paginated_response(self, data: Any) -> Response:
         paginator = self.page.paginator

@@ -12,7 +12,6 @@ import re
 from typing import Any
 
 import django_filters
-from django.db import connections
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
 from django_filters.rest_framework import DjangoFilterBackend
@@ -28,13 +27,19 @@ from federation.models import (
     name_sort_key,
 )
 from federation.selectors import (
+    area_keys,
     county_area_codes,
     county_level_areas,
+    has_list_keys,
+    language_key,
     municipalities,
     municipality_area_codes,
     municipality_for_postal_code,
     offered_in,
+    offered_in_codes,
     services_in_municipality,
+    target_group_keys,
+    with_list_keys,
 )
 from frontend_api.language import default_language, supported_languages
 from frontend_api.problems import InvalidQueryParameters
@@ -254,9 +259,16 @@ class PesaFilterBackend(DjangoFilterBackend):
     """django-filter whose form errors are 400 problems naming each parameter."""
 
     def filter_queryset(self, request: Any, queryset: QuerySet, view: Any) -> QuerySet:
+        filterset = self.valid_filterset(request, queryset, view)
+        return queryset if filterset is None else filterset.qs
+
+    def valid_filterset(
+        self, request: Any, queryset: QuerySet, view: Any
+    ) -> django_filters.FilterSet | None:
+        """The view's filterset, its form valid (else a 400); `.qs` applies the filters."""
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
-            return queryset
+            return None
         if not filterset.is_valid():
             errors = {
                 name: [str(e) for e in messages] for name, messages in filterset.errors.items()
@@ -265,7 +277,7 @@ class PesaFilterBackend(DjangoFilterBackend):
                 detail=f"Invalid value for {', '.join(f'`{name}`' for name in errors)}.",
                 errors=errors,
             )
-        return filterset.qs
+        return filterset
 
 
 class ServiceFilterSet(django_filters.FilterSet):
@@ -288,9 +300,14 @@ class ServiceFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_municipality(self, queryset: QuerySet[Service], name: str, value: str):
-        code = municipality_code(name, value)
-        # The queryset already starts from public_services(): one EXISTS on the area rows.
-        return offered_in(queryset, area_codes=municipality_area_codes(municipality_code=code))
+        if not MUNICIPALITY_CODE.match(value):
+            raise invalid(name, f"{value!r} is not a 3-digit municipality code (e.g. 091).")
+        codes = offered_in_codes(municipality_code=value)
+        if codes is None:
+            raise invalid(name, f"There is no municipality {value!r}.")
+        if has_list_keys(queryset):  # one GIN probe with the other list filters
+            return with_list_keys(queryset, any_of=area_keys(codes))
+        return offered_in(queryset, area_codes=codes)
 
     def filter_county(self, queryset: QuerySet[Service], name: str, value: str):
         code = county_code(name, value)
@@ -319,14 +336,15 @@ class ServiceFilterSet(django_filters.FilterSet):
         value = value.strip().lower()
         if not LANGUAGE_CODE.match(value):
             raise invalid(name, f"{value!r} is not an ISO 639 language code (e.g. sv).")
-        if connections[queryset.db].vendor == "postgresql":
-            # jsonb containment: served by the GIN index on `languages` (migration 0003).
-            return queryset.filter(languages__contains=[value])
+        if has_list_keys(queryset):
+            return with_list_keys(queryset, all_of=[language_key(value)])
         # Elsewhere a JSON text match on the quoted code: exact, as codes are [a-z] only.
         return queryset.filter(languages__icontains=f'"{value}"')
 
     def filter_audience(self, queryset: QuerySet[Service], name: str, value: str):
         codes = code_list(name, value, TARGET_GROUP_CODE, "KR1.2")
+        if has_list_keys(queryset):
+            return with_list_keys(queryset, any_of=target_group_keys(codes))
         return with_code(
             queryset, scheme=ServiceCode.Scheme.TARGET_GROUP, match=code_or_narrower(codes)
         )

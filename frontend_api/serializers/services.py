@@ -8,6 +8,7 @@ in the context, fetched once per page.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -156,6 +157,89 @@ def _strings(values: Any) -> list[str]:
     return [str(value) for value in values or []]
 
 
+def channel_item(
+    choice: LanguageChoice,
+    *,
+    pk: int,
+    kind: str,
+    name: Any,
+    phones: Any,
+    urls: Any,
+    emails: Any,
+    addresses: Any,
+    opening_hours: Any,
+    languages: Any,
+) -> dict[str, Any]:
+    """A channel as the API shows it, from its stored values (a model's or a list row's)."""
+    return {
+        "id": int(pk),
+        "kind": str(kind),
+        "name": pick_text(choice, name),
+        "phones": channel_phones(choice, phones),
+        "web_urls": channel_web_urls(choice, urls),
+        "emails": [str(email) for email in emails or [] if email],
+        "addresses": channel_addresses(choice, addresses),
+        "opening_hours": channel_opening_hours(choice, opening_hours),
+        "languages": _strings(languages),
+    }
+
+
+def channel_phones(choice: LanguageChoice, phones: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "number": str(phone["number"]),
+            "label": pick_text(choice, phone.get("label")),
+            "charge": _string(phone.get("charge")),
+            "language": _string(phone.get("language")),
+        }
+        for phone in _dicts(phones)
+        if phone.get("number")
+    ]
+
+
+def channel_web_urls(choice: LanguageChoice, urls: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "url": str(url["url"]),
+            "label": pick_text(choice, url.get("label")),
+            "language": _string(url.get("language")),
+        }
+        for url in _dicts(urls)
+        if url.get("url")
+    ]
+
+
+def channel_addresses(choice: LanguageChoice, addresses: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "street": pick_text(choice, address.get("street")),
+            "street_number": _string(address.get("street_number")),
+            "postal_code": _string(address.get("postal_code")),
+            "post_office": pick_text(choice, address.get("post_office")),
+            "municipality_code": _string(address.get("municipality_code")),
+            "latitude": _number(address.get("latitude")),
+            "longitude": _number(address.get("longitude")),
+        }
+        for address in _dicts(addresses)
+    ]
+
+
+def channel_opening_hours(choice: LanguageChoice, opening_hours: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": _string(hours.get("kind")),
+            "weekday": hours["weekday"] if isinstance(hours.get("weekday"), int) else None,
+            "opens": _string(hours.get("opens")),
+            "closes": _string(hours.get("closes")),
+            "valid_from": _string(hours.get("valid_from")),
+            "valid_to": _string(hours.get("valid_to")),
+            "closed": bool(hours.get("closed")),
+            "note": pick_text(choice, hours.get("note")),
+        }
+        for hours in _dicts(opening_hours)
+    ]
+
+
 class ChannelSerializer(LocalizedSerializer):
     id = serializers.IntegerField()
     kind = serializers.CharField(help_text="location, phone, web, email, electronic, form")
@@ -170,17 +254,18 @@ class ChannelSerializer(LocalizedSerializer):
     def to_representation(self, channel: Channel) -> dict[str, Any]:
         # Lean path: the declared fields above stay the OpenAPI schema, but rendering builds
         # the dict directly (no per-request deep copy of the fields, no per-field dispatch).
-        return {
-            "id": int(channel.pk),
-            "kind": str(channel.kind),
-            "name": self.get_name(channel),
-            "phones": self.get_phones(channel),
-            "web_urls": self.get_web_urls(channel),
-            "emails": self.get_emails(channel),
-            "addresses": self.get_addresses(channel),
-            "opening_hours": self.get_opening_hours(channel),
-            "languages": _strings(channel.languages),
-        }
+        return channel_item(
+            self.choice(),
+            pk=channel.pk,
+            kind=channel.kind,
+            name=channel.name,
+            phones=channel.phones,
+            urls=channel.urls,
+            emails=channel.emails,
+            addresses=channel.addresses,
+            opening_hours=channel.opening_hours,
+            languages=channel.languages,
+        )
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_name(self, channel: Channel) -> str | None:
@@ -188,28 +273,11 @@ class ChannelSerializer(LocalizedSerializer):
 
     @extend_schema_field(PhoneSerializer(many=True))
     def get_phones(self, channel: Channel) -> list[dict[str, Any]]:
-        return [
-            {
-                "number": str(phone["number"]),
-                "label": self.text(phone.get("label")),
-                "charge": _string(phone.get("charge")),
-                "language": _string(phone.get("language")),
-            }
-            for phone in _dicts(channel.phones)
-            if phone.get("number")
-        ]
+        return channel_phones(self.choice(), channel.phones)
 
     @extend_schema_field(WebUrlSerializer(many=True))
     def get_web_urls(self, channel: Channel) -> list[dict[str, Any]]:
-        return [
-            {
-                "url": str(url["url"]),
-                "label": self.text(url.get("label")),
-                "language": _string(url.get("language")),
-            }
-            for url in _dicts(channel.urls)
-            if url.get("url")
-        ]
+        return channel_web_urls(self.choice(), channel.urls)
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_emails(self, channel: Channel) -> list[str]:
@@ -217,39 +285,105 @@ class ChannelSerializer(LocalizedSerializer):
 
     @extend_schema_field(AddressSerializer(many=True))
     def get_addresses(self, channel: Channel) -> list[dict[str, Any]]:
-        return [
-            {
-                "street": self.text(address.get("street")),
-                "street_number": _string(address.get("street_number")),
-                "postal_code": _string(address.get("postal_code")),
-                "post_office": self.text(address.get("post_office")),
-                "municipality_code": _string(address.get("municipality_code")),
-                "latitude": _number(address.get("latitude")),
-                "longitude": _number(address.get("longitude")),
-            }
-            for address in _dicts(channel.addresses)
-        ]
+        return channel_addresses(self.choice(), channel.addresses)
 
     @extend_schema_field(OpeningHoursSerializer(many=True))
     def get_opening_hours(self, channel: Channel) -> list[dict[str, Any]]:
-        return [
-            {
-                "kind": _string(hours.get("kind")),
-                "weekday": hours["weekday"] if isinstance(hours.get("weekday"), int) else None,
-                "opens": _string(hours.get("opens")),
-                "closes": _string(hours.get("closes")),
-                "valid_from": _string(hours.get("valid_from")),
-                "valid_to": _string(hours.get("valid_to")),
-                "closed": bool(hours.get("closed")),
-                "note": self.text(hours.get("note")),
-            }
-            for hours in _dicts(channel.opening_hours)
-        ]
+        return channel_opening_hours(self.choice(), channel.opening_hours)
 
 
 # ---------------------------------------------------------------------------
 # Services
 # ---------------------------------------------------------------------------
+def provider_item(
+    choice: LanguageChoice,
+    *,
+    organization_id: int | None,
+    organization_name: Any,
+    organization_provider_kind: str | None,
+    source_kind: str,
+) -> dict[str, Any]:
+    kind = organization_provider_kind if organization_id is not None else None
+    return {
+        "id": organization_id,
+        "name": pick_text(choice, organization_name) if organization_id is not None else None,
+        "kind": kind or PROVIDER_KIND_BY_SOURCE_KIND.get(source_kind, "other"),
+    }
+
+
+def areas_item(choice: LanguageChoice, rows: list[tuple[str, str, Any]]) -> dict[str, Any]:
+    """`rows`: (kind, code, area names) of a service, sorted by code."""
+
+    def refs(kind: str) -> list[dict[str, Any]]:
+        return [
+            {"code": code, "name": pick_text(choice, names)}
+            for row_kind, code, names in rows
+            if row_kind == kind
+        ]
+
+    return {
+        "nationwide": any(row_kind == "nationwide" for row_kind, _code, _names in rows),
+        "municipalities": refs("municipality"),
+        "counties": refs("county"),
+    }
+
+
+def distance_item(distance: float | None) -> float | None:
+    return round(distance, 3) if distance is not None else None
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def service_list_item(choice: LanguageChoice, row: Mapping[str, Any]) -> dict[str, Any]:
+    """A list item from a row of `federation.selectors.service_list_page` (plain JSON).
+
+    The same dict `ServiceSerializer` gives for the model instance, built without one.
+    """
+    organization = row["organization"] or {}
+    return {
+        "id": int(row["id"]),
+        "name": pick_text(choice, row["name"]),
+        "summary": pick_text(choice, row["summary"]),
+        "provider": provider_item(
+            choice,
+            organization_id=organization.get("id"),
+            organization_name=organization.get("name"),
+            organization_provider_kind=organization.get("provider_kind"),
+            source_kind=row["source_kind"],
+        ),
+        "areas": areas_item(choice, row["areas"]),
+        "channels": [
+            channel_item(
+                choice,
+                pk=channel["id"],
+                kind=channel["kind"],
+                name=channel["name"],
+                phones=channel["phones"],
+                urls=channel["urls"],
+                emails=channel["emails"],
+                addresses=channel["addresses"],
+                opening_hours=channel["opening_hours"],
+                languages=channel["languages"],
+            )
+            for channel in row["channels"]
+        ],
+        "languages": _strings(row["languages"]),
+        "target_groups": _strings(row["target_groups"]),
+        "life_events": _strings(row["life_events"]),
+        "service_classes": _strings(row["service_classes"]),
+        "distance_km": distance_item(row.get("distance_km")),
+        "provenance": {
+            "source": {"slug": row["source_slug"], "name": row["source_name"]},
+            "source_kind": row["source_kind"],
+            "trust_tier": row["source_trust_tier"],
+            "origin_id": row["origin_id"],
+            "last_synced": _DATETIME.to_representation(datetime.fromisoformat(row["synced_at"])),
+            "original_url": row["origin_url"] or None,
+        },
+    }
+
+
 class ServiceSerializer(LocalizedSerializer):
     id = serializers.IntegerField()
     name = serializers.SerializerMethodField()
@@ -308,29 +442,21 @@ class ServiceSerializer(LocalizedSerializer):
     @extend_schema_field(ProviderSerializer)
     def get_provider(self, service: Service) -> dict[str, Any]:
         organization = service.organization
-        return {
-            "id": organization.pk if organization else None,
-            "name": self.text(organization.name) if organization else None,
-            "kind": provider_kind(service),
-        }
+        return provider_item(
+            self.choice(),
+            organization_id=organization.pk if organization else None,
+            organization_name=organization.name if organization else None,
+            organization_provider_kind=organization.provider_kind if organization else None,
+            source_kind=service.source.kind,
+        )
 
     @extend_schema_field(ServiceAreasSerializer)
     def get_areas(self, service: Service) -> dict[str, Any]:
         names = self.context.get("area_names", {})
         rows = sorted(service.areas.all(), key=lambda row: row.code)
-
-        def refs(kind: str) -> list[dict[str, Any]]:
-            return [
-                {"code": row.code, "name": self.text(names.get(row.code))}
-                for row in rows
-                if row.kind == kind
-            ]
-
-        return {
-            "nationwide": any(row.kind == "nationwide" for row in rows),
-            "municipalities": refs("municipality"),
-            "counties": refs("county"),
-        }
+        return areas_item(
+            self.choice(), [(row.kind, row.code, names.get(row.code)) for row in rows]
+        )
 
     @extend_schema_field(
         serializers.FloatField(
@@ -338,8 +464,7 @@ class ServiceSerializer(LocalizedSerializer):
         )
     )
     def get_distance_km(self, service: Service) -> float | None:
-        distance = getattr(service, "distance_km", None)
-        return round(distance, 3) if distance is not None else None
+        return distance_item(getattr(service, "distance_km", None))
 
     @extend_schema_field(ProvenanceSerializer)
     def get_provenance(self, service: Service) -> dict[str, Any]:
