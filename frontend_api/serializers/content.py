@@ -1,21 +1,21 @@
 """Output of the content endpoints: articles, topics, vocabularies, preview.
 
-Views hand serializers plain dicts built here in a fixed number of queries per page
-(`article_list_items`, `article_detail`), never per item: no `specific()`, no page.url.
-Public paths are `/{lang}/{topic-slug}/{article-slug}/` (the locale's home page is `/{lang}/`).
+Views hand serializers plain dicts built here from the rows of
+`cms.selectors.article_list_rows()` / `article_detail_rows()`: one query for a list page or
+an article, never one per item (no `specific()`, no page.url). Public paths are
+`/{lang}/{topic-slug}/{article-slug}/` (the locale's home page is `/{lang}/`).
 Rich text comes out as sanitized HTML whose internal links point at the public path, with
 the API address in `data-api-url`; links to pages that are not public lose their href.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import nh3
-from django.db.models import Model, QuerySet
+from django.db.models import Model
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -60,6 +60,39 @@ def article_url(request: Any, pk: int) -> str:
     return api_url(request, "article-detail", pk)
 
 
+class ArticleLinks:
+    """The article API addresses of one request. Reversing costs tens of µs a call and a list
+    page needs about four per item, so the list address is reversed once and reused."""
+
+    def __init__(self, request: Any) -> None:
+        self.request = request
+        self.list_url = api_url(request, "article-list")
+
+    def detail(self, pk: int) -> str:
+        # The router's detail route is the list route plus `{pk}/`.
+        return f"{self.list_url}{pk}/"
+
+    def of_topic(self, key: str | None, lang: str) -> str:
+        query = {name: value for name, value in (("topic", key), ("lang", lang)) if value}
+        return f"{self.list_url}?{urlencode(query)}" if query else self.list_url
+
+
+def _page_ref(links: ArticleLinks, page: Mapping[str, Any]) -> dict[str, Any]:
+    """A link target: `page` has id, title, url_path, lang and model (content type model)."""
+    lang = page["lang"]
+    is_article = page["model"] == "articlepage"
+    return {
+        "kind": "article" if is_article else "topic",
+        "id": page["id"],
+        "title": page["title"],
+        "lang": lang,
+        "path": public_path(page["url_path"], lang),
+        "api_url": links.detail(page["id"])
+        if is_article
+        else api_url(links.request, "topic-list", lang=lang),
+    }
+
+
 def page_refs(request: Any, page_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """{id: {kind, id, title, path, api_url}} of the *public* pages among `page_ids` (2 queries)."""
     page_ids = {pk for pk in page_ids if pk}
@@ -68,21 +101,20 @@ def page_refs(request: Any, page_ids: Iterable[int]) -> dict[int, dict[str, Any]
     rows = public_pages(Page.objects.filter(pk__in=page_ids)).values(
         "pk", "title", "url_path", "locale__language_code", "content_type__model"
     )
-    refs = {}
-    for row in rows:
-        lang = row["locale__language_code"]
-        is_article = row["content_type__model"] == "articlepage"
-        refs[row["pk"]] = {
-            "kind": "article" if is_article else "topic",
-            "id": row["pk"],
-            "title": row["title"],
-            "lang": lang,
-            "path": public_path(row["url_path"], lang),
-            "api_url": article_url(request, row["pk"])
-            if is_article
-            else api_url(request, "topic-list", lang=lang),
-        }
-    return refs
+    links = ArticleLinks(request)
+    return {
+        row["pk"]: _page_ref(
+            links,
+            {
+                "id": row["pk"],
+                "title": row["title"],
+                "url_path": row["url_path"],
+                "lang": row["locale__language_code"],
+                "model": row["content_type__model"],
+            },
+        )
+        for row in rows
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -101,168 +133,181 @@ def _term_output(model: type[Model], row: Mapping[str, Any]) -> dict[str, Any]:
     return output
 
 
-def localized_terms(
-    model: type[Model],
-    rows_by_page: Mapping[int, list[dict[str, Any]]],
-    locale_by_page: Mapping[int, int],
-) -> dict[int, list[dict[str, Any]]]:
-    """Each page's terms named in the page's locale. wagtail-localize copies many-to-many
-    rows of the source locale into a translation, so rows in another locale are renamed from
-    the page locale's term with the same code (one query, only when needed)."""
-    missing = {
-        (row["code"], locale_by_page[page])
-        for page, rows in rows_by_page.items()
-        for row in rows
-        if row["locale_id"] != locale_by_page[page]
-    }
-    renamed: dict[tuple[str, int], dict[str, Any]] = {}
-    if missing:
-        fields = VOCABULARY_FIELDS[model]
-        terms = model.objects.filter(
-            code__in={code for code, _ in missing},
-            locale_id__in={locale for _, locale in missing},
-        ).values(*fields)
-        renamed = {(term["code"], term["locale_id"]): term for term in terms}
-    result: dict[int, list[dict[str, Any]]] = {}
-    for page, rows in rows_by_page.items():
-        locale = locale_by_page[page]
-        terms = [
-            row if row["locale_id"] == locale else renamed.get((row["code"], locale), row)
-            for row in rows
-        ]
-        terms.sort(key=lambda term: (term["sort_order"], term["code"]))
-        result[page] = [_term_output(model, term) for term in terms]
-    return result
+def terms_output(model: type[Model], terms: Iterable[Mapping[str, Any]] | None) -> list[dict]:
+    """Terms (code, name, uri, sort_order[, life_event_code]) in vocabulary order."""
+    ordered = sorted(terms or (), key=lambda term: (term["sort_order"], term["code"]))
+    return [_term_output(model, term) for term in ordered]
 
 
-def _term_rows(model: type[Model], page_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    field_name = "audiences" if model is TargetGroup else "life_situations"
-    through = getattr(ArticlePage, field_name).through
-    prefix = model._meta.model_name
+def localized_term_rows(
+    model: type[Model], terms: Iterable[Model], locale_id: int
+) -> list[dict[str, Any]]:
+    """One page's terms named in the page's locale (the rule of
+    `cms.selectors.article_list_rows`, for a page object: a preview). wagtail-localize copies
+    many-to-many rows of the source locale into a translation, so rows in another locale are
+    renamed from the page locale's term with the same code (one query, only when needed)."""
     fields = VOCABULARY_FIELDS[model]
-    rows = through.objects.filter(articlepage_id__in=page_ids).values(
-        "articlepage_id", *(f"{prefix}__{name}" for name in fields)
-    )
-    by_page: dict[int, list[dict[str, Any]]] = {pk: [] for pk in page_ids}
-    for row in rows:
-        by_page[row["articlepage_id"]].append({name: row[f"{prefix}__{name}"] for name in fields})
-    return by_page
-
-
-def _instance_term_rows(model: type[Model], terms: Iterable[Model]) -> list[dict[str, Any]]:
-    return [{name: getattr(term, name) for name in VOCABULARY_FIELDS[model]} for term in terms]
+    rows = [{name: getattr(term, name) for name in fields} for term in terms]
+    missing = {row["code"] for row in rows if row["locale_id"] != locale_id}
+    if not missing:
+        return rows
+    renamed = {
+        term["code"]: term
+        for term in model.objects.filter(code__in=missing, locale_id=locale_id).values(*fields)
+    }
+    return [row if row["locale_id"] == locale_id else renamed.get(row["code"], row) for row in rows]
 
 
 # ---------------------------------------------------------------------------
-# Topics and translations of a page of articles
+# Topics and translations
 # ---------------------------------------------------------------------------
 def parent_path(path: str) -> str:
     return path[:-STEP]
 
 
-def topics_by_path(request: Any, paths: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """The public topic pages at these tree paths (1 query)."""
+def topic_output(links: ArticleLinks, topic: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The topic of an article; `topic` has id, key, title, url_path and lang."""
+    if topic is None:
+        return None
+    lang = topic["lang"]
+    return {
+        "id": topic["id"],
+        "key": topic["key"],
+        "title": topic["title"],
+        "path": public_path(topic["url_path"], lang),
+        "articles_url": links.of_topic(topic["key"], lang),
+    }
+
+
+def topic_at(path: str) -> dict[str, Any] | None:
+    """The live, unexpired topic page at this tree path, as `topic_output` takes it (1 query)."""
     now = timezone.now()
-    rows = TopicPage.objects.filter(path__in=set(paths), live=True).values(
-        "pk",
-        "path",
-        "title",
-        "slug",
-        "url_path",
-        "expire_at",
-        "topic__code",
-        "locale__language_code",
+    row = (
+        TopicPage.objects.filter(path=path, live=True)
+        .values("pk", "title", "url_path", "expire_at", "topic__code", "locale__language_code")
+        .first()
     )
-    topics = {}
-    for row in rows:
-        if row["expire_at"] and row["expire_at"] <= now:
-            continue
-        lang = row["locale__language_code"]
-        topics[row["path"]] = {
-            "id": row["pk"],
-            "key": row["topic__code"],
-            "title": row["title"],
-            "path": public_path(row["url_path"], lang),
-            "articles_url": api_url(request, "article-list", topic=row["topic__code"], lang=lang),
+    if row is None or (row["expire_at"] and row["expire_at"] <= now):
+        return None
+    return {
+        "id": row["pk"],
+        "key": row["topic__code"],
+        "title": row["title"],
+        "url_path": row["url_path"],
+        "lang": row["locale__language_code"],
+    }
+
+
+def translations_output(
+    links: ArticleLinks, copies: Iterable[Mapping[str, Any]] | None, lang: str
+) -> dict[str, dict[str, Any]]:
+    """{lang: {id, path, api_url}} of the other public copies (id, path, url_path, lang each),
+    in tree order."""
+    return {
+        copy["lang"]: {
+            "id": copy["id"],
+            "path": public_path(copy["url_path"], copy["lang"]),
+            "api_url": links.detail(copy["id"]),
         }
-    return topics
+        for copy in sorted(copies or (), key=lambda copy: copy["path"])
+        if copy["lang"] != lang
+    }
 
 
-def translations_of(
-    request: Any, public: QuerySet[ArticlePage], keys: Iterable[Any]
-) -> dict[Any, dict[str, dict[str, Any]]]:
-    """{translation_key: {lang: {id, path, api_url}}} of the public pages (1 query)."""
-    rows = public.filter(translation_key__in=set(keys)).values(
-        "pk", "translation_key", "url_path", "locale__language_code"
-    )
-    result: dict[Any, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for row in rows:
-        lang = row["locale__language_code"]
-        result[row["translation_key"]][lang] = {
-            "id": row["pk"],
-            "path": public_path(row["url_path"], lang),
-            "api_url": article_url(request, row["pk"]),
-        }
-    return result
+# ---------------------------------------------------------------------------
+# Articles: list items and the full article from one row each
+# ---------------------------------------------------------------------------
+def article_item(request: Any, row: Mapping[str, Any], links: ArticleLinks) -> dict[str, Any]:
+    """The list item of one `cms.selectors.article_list_rows()` row (no queries)."""
+    lang = row["locale__language_code"]
+    request.language_choice.pick([lang])
+    url_path = row["url_path"]
+    return {
+        "kind": "article",
+        "id": row["pk"],
+        "locale": lang,
+        "title": row["title"],
+        "lead": row["lead"],
+        "path": public_path(url_path, lang) if url_path else None,
+        "api_url": links.detail(row["pk"]) if row["pk"] else None,
+        "topic": topic_output(links, row["topic_page"]),
+        "audiences": terms_output(TargetGroup, row["audience_terms"]),
+        "life_situations": terms_output(LifeSituation, row["life_situation_terms"]),
+        "reviewed_on": row["reviewed_on"],
+        "next_review_due": row["next_review_due"],
+        "first_published_at": row["first_published_at"],
+        "last_published_at": row["last_published_at"],
+        "translations": translations_output(links, row["public_translations"], lang),
+    }
 
 
-LIST_FIELDS = (
-    "pk",
-    "title",
-    "lead",
-    "path",
-    "url_path",
-    "translation_key",
-    "locale_id",
-    "locale__language_code",
-    "reviewed_on",
-    "next_review_due",
-    "first_published_at",
-    "last_published_at",
-)
+def article_items(request: Any, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    links = ArticleLinks(request)
+    return [article_item(request, row, links) for row in rows]
 
 
-def article_list_items(
-    request: Any, rows: list[dict[str, Any]], *, public: QuerySet[ArticlePage]
-) -> list[dict[str, Any]]:
-    """The list items of one page of `values(*LIST_FIELDS)` rows: 6–7 queries, any page size."""
-    if not rows:
-        return []
-    ids = [row["pk"] for row in rows]
-    locales = {row["pk"]: row["locale_id"] for row in rows}
-    audiences = localized_terms(TargetGroup, _term_rows(TargetGroup, ids), locales)
-    situations = localized_terms(LifeSituation, _term_rows(LifeSituation, ids), locales)
-    topics = topics_by_path(request, (parent_path(row["path"]) for row in rows))
-    translations = translations_of(request, public, (row["translation_key"] for row in rows))
-    choice = request.language_choice
-    items = []
-    for row in rows:
-        lang = row["locale__language_code"]
-        choice.pick([lang])
-        items.append(
-            {
-                "kind": "article",
-                "id": row["pk"],
-                "locale": lang,
-                "title": row["title"],
-                "lead": row["lead"],
-                "path": public_path(row["url_path"], lang),
-                "api_url": article_url(request, row["pk"]),
-                "topic": topics.get(parent_path(row["path"])),
-                "audiences": audiences[row["pk"]],
-                "life_situations": situations[row["pk"]],
-                "reviewed_on": row["reviewed_on"],
-                "next_review_due": row["next_review_due"],
-                "first_published_at": row["first_published_at"],
-                "last_published_at": row["last_published_at"],
-                "translations": {
-                    other: link
-                    for other, link in translations.get(row["translation_key"], {}).items()
-                    if other != lang
-                },
-            }
-        )
-    return items
+def article_detail_item(request: Any, row: Mapping[str, Any]) -> dict[str, Any]:
+    """The full article from one `cms.selectors.article_detail_rows()` row. No queries unless
+    the body has images (2) or a link the row's lookup did not cover (2, the old way)."""
+    links = ArticleLinks(request)
+    body = row["raw_body"]
+    return {
+        **article_item(request, row, links),
+        "reviewer": {
+            "name": row["reviewer_name"] or None,
+            "title": row["reviewer_title"] or None,
+            "organisation": row["reviewer_organisation"] or None,
+        },
+        "keywords": sorted(row["keyword_names"] or ()),
+        "references": [
+            {"title": block["value"].get("title", ""), "url": block["value"].get("url", "")}
+            for block in row["raw_references"]
+            if block.get("type") == "reference"
+        ],
+        "body": BodyRenderer(request, body, pages=_linked_page_refs(links, body, row)).render(),
+    }
+
+
+def _linked_page_refs(
+    links: ArticleLinks, blocks: list[dict[str, Any]], row: Mapping[str, Any]
+) -> dict[int, dict[str, Any]]:
+    """The link targets of the body from the row when its lookup covered every linked id;
+    otherwise (a page id only Python's parser finds, or SQLite) looked up here."""
+    needed = set().union(set(), *(_block_page_ids(block) for block in blocks))
+    looked_up = row["linked_page_ids"]
+    if looked_up is None or not needed <= set(looked_up):
+        return page_refs(links.request, needed)
+    return {page["id"]: _page_ref(links, page) for page in row["linked_pages"] or ()}
+
+
+def article_preview(request: Any, page: ArticlePage) -> dict[str, Any]:
+    """The full article from a page object (a draft revision): no public copies are linked."""
+    row = {
+        "pk": page.pk,
+        "title": page.title,
+        "lead": page.lead,
+        "url_path": page.url_path or "",
+        "locale__language_code": page.locale.language_code,
+        "topic_page": topic_at(parent_path(page.path)) if page.path else None,
+        "audience_terms": localized_term_rows(TargetGroup, page.audiences.all(), page.locale_id),
+        "life_situation_terms": localized_term_rows(
+            LifeSituation, page.life_situations.all(), page.locale_id
+        ),
+        "reviewed_on": page.reviewed_on,
+        "next_review_due": page.next_review_due,
+        "first_published_at": page.first_published_at,
+        "last_published_at": page.last_published_at,
+        "public_translations": [],
+        "reviewer_name": page.reviewer_name,
+        "reviewer_title": page.reviewer_title,
+        "reviewer_organisation": page.reviewer_organisation,
+        "keyword_names": list(page.keywords.names()) if page.pk else [],
+        "raw_references": page.references.raw_data,
+        "raw_body": list(page.body.raw_data),
+        "linked_page_ids": None,
+        "linked_pages": None,
+    }
+    return article_detail_item(request, row)
 
 
 # ---------------------------------------------------------------------------
@@ -309,11 +354,20 @@ def _block_page_ids(block: dict[str, Any]) -> set[int]:
 class BodyRenderer:
     """Renders one page's raw body: links resolved and images fetched in one go each."""
 
-    def __init__(self, request: Any, raw_blocks: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        request: Any,
+        raw_blocks: Iterable[dict[str, Any]],
+        *,
+        pages: dict[int, dict[str, Any]] | None = None,
+    ) -> None:
+        """`pages`: the link targets, when the caller has them (else looked up here)."""
         self.request = request
         self.blocks = list(raw_blocks)
-        page_ids = set().union(set(), *(_block_page_ids(block) for block in self.blocks))
-        self.pages = page_refs(request, page_ids)
+        if pages is None:
+            page_ids = set().union(set(), *(_block_page_ids(block) for block in self.blocks))
+            pages = page_refs(request, page_ids)
+        self.pages = pages
         self.images = self._images()
         self.link_rewriter = LinkRewriter(rules={"page": self._page_link})
 
@@ -457,61 +511,6 @@ class BodyRenderer:
             "area": area,
             "api_url": api_url(self.request, "service-list", **query),
         }
-
-
-def article_detail(
-    request: Any, page: ArticlePage, *, public: QuerySet[ArticlePage] | None
-) -> dict[str, Any]:
-    """The full article. `public` is None for a preview (no translations are linked then)."""
-    lang = page.locale.language_code
-    request.language_choice.pick([lang])
-    audiences = localized_terms(
-        TargetGroup,
-        {0: _instance_term_rows(TargetGroup, page.audiences.all())},
-        {0: page.locale_id},
-    )[0]
-    situations = localized_terms(
-        LifeSituation,
-        {0: _instance_term_rows(LifeSituation, page.life_situations.all())},
-        {0: page.locale_id},
-    )[0]
-    translations = (
-        translations_of(request, public, [page.translation_key]).get(page.translation_key, {})
-        if public is not None
-        else {}
-    )
-    url_path = page.url_path or ""
-    return {
-        "kind": "article",
-        "id": page.pk,
-        "locale": lang,
-        "title": page.title,
-        "lead": page.lead,
-        "path": public_path(url_path, lang) if url_path else None,
-        "api_url": article_url(request, page.pk) if page.pk else None,
-        "topic": topics_by_path(request, [parent_path(page.path)]).get(parent_path(page.path))
-        if page.path
-        else None,
-        "audiences": audiences,
-        "life_situations": situations,
-        "reviewed_on": page.reviewed_on,
-        "next_review_due": page.next_review_due,
-        "first_published_at": page.first_published_at,
-        "last_published_at": page.last_published_at,
-        "translations": {other: link for other, link in translations.items() if other != lang},
-        "reviewer": {
-            "name": page.reviewer_name or None,
-            "title": page.reviewer_title or None,
-            "organisation": page.reviewer_organisation or None,
-        },
-        "keywords": sorted(page.keywords.names()) if page.pk else [],
-        "references": [
-            {"title": block["value"].get("title", ""), "url": block["value"].get("url", "")}
-            for block in page.references.raw_data
-            if block.get("type") == "reference"
-        ],
-        "body": BodyRenderer(request, page.body.raw_data).render(),
-    }
 
 
 # ---------------------------------------------------------------------------

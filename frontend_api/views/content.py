@@ -1,18 +1,24 @@
 """Content endpoints: articles (list, detail, by-path), topics, vocabularies and preview.
 
-Every read starts from `cms.selectors.live_articles()` / `live_topics()`; a page that is not
-public is a 404 wherever it is asked for. Items are built as plain dicts in a fixed number of
-queries per page (see `frontend_api.serializers.content`); the serializers document them.
+Every read starts from `cms.selectors.live_articles_inline()` / `live_topics()`; a page that
+is not public is a 404 wherever it is asked for. An article, or a page of the article list with
+its count, is one SQL query (`cms.selectors.article_detail_rows()` / `article_list_rows()`);
+items are built from those rows as plain dicts (`frontend_api.serializers.content`), and the
+serializers document them.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, F, QuerySet
-from django.db.models.functions import Length, Substr
+from django.conf import settings
+from django.core.paginator import Page as PaginatorPage
+from django.db.models import Count, F, Func, IntegerField, QuerySet, Subquery, Value
+from django.db.models.functions import Length, Right, Substr
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -30,15 +36,22 @@ from rest_framework.viewsets import GenericViewSet
 
 from cms.exceptions import PreviewTokenExpired, PreviewTokenInvalid
 from cms.models import ArticlePage, LifeSituation, TargetGroup, TopicPage
-from cms.selectors import live_articles, live_topics, page_for_preview_token
+from cms.selectors import (
+    CompiledRead,
+    article_detail_rows,
+    article_list_rows,
+    live_articles,
+    live_articles_inline,
+    live_topics,
+    page_for_preview_token,
+)
 from frontend_api.base import PublicApiMixin, PublicAPIView, PublicReadOnlyViewSet
 from frontend_api.filters.content import ArticleFilterSet, PesaFilterBackend, in_language
-from frontend_api.language import supported_languages
-from frontend_api.pagination import PesaPagination
+from frontend_api.language import LANG_PARAM, supported_languages
+from frontend_api.pagination import CappedCountPaginator, PesaPagination
 from frontend_api.problems import InvalidQueryParameters
 from frontend_api.schema import PROBLEM_SCHEMA
 from frontend_api.serializers.content import (
-    LIST_FIELDS,
     STEP,
     ArticleDetailSerializer,
     ArticleSerializer,
@@ -46,12 +59,127 @@ from frontend_api.serializers.content import (
     TargetGroupSerializer,
     TopicSerializer,
     api_url,
-    article_detail,
-    article_list_items,
+    article_detail_item,
+    article_items,
+    article_preview,
     public_path,
 )
 
+ARTICLE_ORDER = (F("last_published_at").desc(nulls_last=True), "-pk")
 PUBLIC_PATH = re.compile(r"^/(?P<lang>[a-z]{2,3})/(?P<topic>[\w-]+)/(?P<article>[\w-]+)/?$")
+
+
+class CountedCapped(Func):
+    """`(SELECT COUNT(*) FROM (<rows> LIMIT cap + 1))`: CappedCountPaginator's count as an
+    expression, so it rides along in the query of the page (evaluated once, not per row)."""
+
+    template = "(SELECT COUNT(*) FROM %(expressions)s AS counted)"
+    output_field = IntegerField()
+
+
+PAGE_COUNT = "pagination_count"
+
+
+def page_with_count(
+    queryset: QuerySet, *, offset: int, limit: int, count_limit: int | None
+) -> QuerySet:
+    """The rows of one page, each carrying the count of all rows (at most `count_limit`).
+
+    The page is picked by `LIMIT … OFFSET …` over pks only, so per-row subqueries of
+    `queryset` run for the page's rows, not for every row the offset skips."""
+    page_keys = queryset.values("pk")[offset : offset + limit]
+    counted = queryset.order_by().values("pk")
+    if count_limit is not None:
+        counted = counted[:count_limit]
+    return queryset.filter(pk__in=Subquery(page_keys)).annotate(
+        **{PAGE_COUNT: CountedCapped(Subquery(counted))}
+    )
+
+
+def _plain_list_page(
+    *, chain: tuple[str, ...], offset: int, limit: int, count_limit: int | None, now: datetime
+) -> QuerySet:
+    articles = in_language(live_articles_inline(now=now), chain).order_by(*ARTICLE_ORDER)
+    rows = article_list_rows(articles, now=now)
+    return page_with_count(rows, offset=offset, limit=limit, count_limit=count_limit)
+
+
+def _article_by_id(*, pk: int, now: datetime) -> QuerySet:
+    return article_detail_rows(live_articles_inline(now=now).filter(pk=pk), now=now)[:1]
+
+
+def _article_by_path(*, lang: str, suffix: str, now: datetime) -> QuerySet:
+    # The suffix is compared whole (not as a LIKE pattern) so it stays one SQL parameter.
+    articles = (
+        live_articles_inline(now=now)
+        .alias(url_path_end=Right("url_path", Length(Value(suffix))))
+        .filter(locale__language_code=lang, depth=4, url_path_end=Value(suffix))
+    )
+    return article_detail_rows(articles, now=now)[:1]
+
+
+PLAIN_LIST_PAGE = CompiledRead(_plain_list_page)
+ARTICLE_BY_ID = CompiledRead(_article_by_id)
+ARTICLE_BY_PATH = CompiledRead(_article_by_path)
+
+
+class PlainListPage:
+    """The page source of an unfiltered list: its page query is compiled once per shape
+    (languages, page, page size) instead of built in the ORM on every request."""
+
+    def __init__(self, chain: tuple[str, ...]) -> None:
+        self.chain = chain
+
+    def page_rows(self, *, offset: int, limit: int, count_limit: int | None) -> list[dict]:
+        shape = {"chain": self.chain, "offset": offset, "limit": limit, "count_limit": count_limit}
+        return PLAIN_LIST_PAGE.rows(shape=shape, now=timezone.now())
+
+
+class OneQueryPaginator(CappedCountPaginator):
+    """A page and the count in one query (`page_with_count`), from a queryset or from a
+    `PlainListPage`. Same numbers and errors as `CappedCountPaginator` in its capped and exact
+    modes; when the count is needed before a page (`page=last`), a queryset is counted the
+    usual way first (the view never passes a `PlainListPage` then)."""
+
+    def page(self, number: Any) -> PaginatorPage:
+        source = self.object_list
+        if "count" in self.__dict__ or self.count_mode == "estimate":
+            return super().page(number)
+        try:
+            index = int(number)
+        except (TypeError, ValueError):
+            return super().page(number)
+        if index < 1:
+            return super().page(number)
+        offset = (index - 1) * self.per_page
+        count_limit = self.count_cap + 1 if self.count_mode != "exact" and self.count_cap else None
+        if isinstance(source, PlainListPage):
+            rows = source.page_rows(offset=offset, limit=self.per_page, count_limit=count_limit)
+        else:
+            page = page_with_count(
+                source, offset=offset, limit=self.per_page, count_limit=count_limit
+            )
+            rows = list(page)
+        # No rows: nothing matches (page 1 of 0), or the page is past the end, which
+        # validate_number() below reports for any count that leaves it empty.
+        total = rows[0][PAGE_COUNT] if rows else 0
+        if count_limit is not None and total > self.count_cap:
+            self.count_capped = True
+            total = self.count_cap
+        self.count = total
+        return self._get_page(rows, self.validate_number(index), self)
+
+
+class ArticlePagination(PesaPagination):
+    """PesaPagination (same envelope, cap and errors) with the count in the page's query."""
+
+    def django_paginator_class(self, object_list: Any, per_page: int) -> OneQueryPaginator:
+        return OneQueryPaginator(
+            object_list,
+            per_page,
+            count_cap=settings.PESA_API_COUNT_CAP,
+            count_mode=self.count_mode,
+        )
 
 
 def _problem(status: int, description: str) -> OpenApiResponse:
@@ -120,7 +248,7 @@ class ArticleViewSet(PublicReadOnlyViewSet):
     serializer_class = ArticleSerializer
     filterset_class = ArticleFilterSet
     filter_backends = [PesaFilterBackend]
-    pagination_class = PesaPagination
+    pagination_class = ArticlePagination
     lookup_value_regex = r"\d+"
 
     def get_allowed_query_params(self) -> list[str]:
@@ -129,30 +257,34 @@ class ArticleViewSet(PublicReadOnlyViewSet):
             allowed.append("path")
         return allowed
 
-    def public_articles(self) -> QuerySet[ArticlePage]:
-        if not hasattr(self, "_public"):
-            self._public = live_articles()
-        return self._public
-
     def get_queryset(self) -> QuerySet[ArticlePage]:
         if getattr(self, "swagger_fake_view", False):  # OpenAPI generation: no request
             return ArticlePage.objects.none()
         if self.action == "list":
             chain = self.request.language_choice.chain
-            return in_language(self.public_articles(), chain).order_by(
-                F("last_published_at").desc(nulls_last=True), "-pk"
-            )
-        return self.public_articles().select_related("locale")
+            return in_language(live_articles_inline(), chain).order_by(*ARTICLE_ORDER)
+        return live_articles_inline()
 
     def list(self, request: Any, *args: Any, **kwargs: Any) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())
-        rows = self.paginate_queryset(queryset.values(*LIST_FIELDS))
-        items = article_list_items(request, list(rows), public=self.public_articles())
-        return self.get_paginated_response(items)
+        page = request.query_params.get(self.paginator.page_query_param)
+        filtered = set(request.query_params) - {LANG_PARAM, *self.paginator.query_params()}
+        if filtered or (page is not None and not page.isdigit()):
+            source: Any = article_list_rows(self.filter_queryset(self.get_queryset()))
+        else:
+            source = PlainListPage(request.language_choice.chain)
+        rows = self.paginate_queryset(source)
+        return self.get_paginated_response(article_items(request, rows))
 
     def retrieve(self, request: Any, *args: Any, **kwargs: Any) -> Response:
-        page = self.get_object()
-        return Response(article_detail(request, page, public=self.public_articles()))
+        rows = ARTICLE_BY_ID.rows(
+            shape={},
+            pk=int(self.kwargs[self.lookup_url_kwarg or self.lookup_field]),
+            now=timezone.now(),
+        )
+        if not rows:
+            # The message of DRF's get_object(), which this replaces.
+            raise Http404(f"No {ArticlePage._meta.object_name} matches the given query.")
+        return Response(article_detail_item(request, rows[0]))
 
     @extend_schema(
         summary="One article by its public path",
@@ -192,19 +324,15 @@ class ArticleViewSet(PublicReadOnlyViewSet):
         match = PUBLIC_PATH.match(value.strip())
         if match is None or match["lang"] not in supported_languages():
             raise Http404
-        page = (
-            self.public_articles()
-            .select_related("locale")
-            .filter(
-                locale__language_code=match["lang"],
-                depth=4,
-                url_path__endswith=f"/{match['topic']}/{match['article']}/",
-            )
-            .first()
+        rows = ARTICLE_BY_PATH.rows(
+            shape={},
+            lang=match["lang"],
+            suffix=f"/{match['topic']}/{match['article']}/",
+            now=timezone.now(),
         )
-        if page is None:
+        if not rows:
             raise Http404
-        return Response(article_detail(request, page, public=self.public_articles()))
+        return Response(article_detail_item(request, rows[0]))
 
 
 @extend_schema_view(
@@ -391,7 +519,7 @@ class PreviewView(PublicAPIView):
         except PreviewTokenInvalid:
             raise PreviewTokenRejected() from None
         if isinstance(page, ArticlePage):
-            data = article_detail(request, page, public=None)
+            data = article_preview(request, page)
         elif isinstance(page, TopicPage):
             lang = page.locale.language_code
             request.language_choice.pick([lang])
