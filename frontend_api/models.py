@@ -145,6 +145,14 @@ class SearchEntry(models.Model):
     # Title weight A, body B; Voikko terms under `simple` for fi, `swedish`/`english` otherwise.
     # Null outside PostgreSQL, where search falls back to matching `title` and `body`.
     search_vector = SearchVectorField(null=True, blank=True)
+    # The title's lexemes alone (the A part of `search_vector`): title matches of a very
+    # common word are found through their own small GIN index, and rank without ts_filter().
+    # Null when too big for the covering index (a title of thousands of characters): such an
+    # entry is then found through `search_vector` only.
+    title_vector = SearchVectorField(null=True, blank=True)
+    # Lexemes in `search_vector`: a capped tier reads the matches of a very common word
+    # shortest document first, the order ts_rank's length normalisation favours.
+    lexeme_count = models.PositiveIntegerField(null=True, blank=True)
     indexed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -154,7 +162,6 @@ class SearchEntry(models.Model):
                 fields=("kind", "object_id", "lang"), name="frontend_api_search_entry_unique"
             )
         ]
-        indexes = [models.Index(fields=("lang", "kind"), name="frontend_api_search_lang_kind")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_id} ({self.lang})"

@@ -69,6 +69,12 @@ def _suggest(word: str) -> tuple[str, ...]:
         return tuple(voikko.suggest(word)) if voikko is not None else ()
 
 
+def clear_caches() -> None:
+    """Forgets every cached analysis (after Voikko appears or disappears, in tests)."""
+    for cached in (_analyze, _suggest, word_forms, _index_terms):
+        cached.cache_clear()
+
+
 def tokenize(text: str) -> list[str]:
     return WORD_RE.findall(text or "")
 
@@ -157,10 +163,15 @@ def finnish_index_terms(text: str) -> list[str]:
     """
     terms: list[str] = []
     for word in tokenize(text):
-        forms = word_forms(word)
-        if not forms.stop:
-            terms.extend(forms.terms())
+        terms.extend(_index_terms(word))
     return terms
+
+
+@functools.lru_cache(maxsize=200_000)
+def _index_terms(word: str) -> tuple[str, ...]:
+    """One word's index terms, ready to extend with: indexing calls this for every word."""
+    forms = word_forms(word)
+    return () if forms.stop else tuple(forms.terms())
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from django.contrib.postgres.search import (
 )
 from django.db import connections
 from django.db.models import Case, F, FloatField, Func, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 
 from frontend_api.search.analysis import (
     did_you_mean,
@@ -177,10 +178,16 @@ def rank_expression(
     *,
     all_words: SearchQuery | None = None,
     any_word: SearchQuery | None = None,
+    title_vector_field: str | None = None,
 ):
     """Tiers, then ts_rank: matching every word (+2) beats matching some (+1) beats matching
-    only compound parts; a title match (+1 each) beats a body match; ts_rank orders within."""
+    only compound parts; a title match (+1 each) beats a body match; ts_rank orders within.
+
+    `title_vector_field`: a stored copy of the title lexemes, read instead of ts_filter() where
+    it is not null (ts_filter copies the whole vector)."""
     vector, title = F(vector_field), TitleLexemes(F(vector_field))
+    if title_vector_field is not None:
+        title = Coalesce(F(title_vector_field), title)
     rank = SearchRank(vector, query, weights=RANK_WEIGHTS, normalization=1)
     rank += _bonus(SearchVectorExact(title, query), 1.0)
     for tier_query, points in ((all_words, 2.0), (any_word, 1.0)):

@@ -106,8 +106,7 @@ def test_without_voikko_finnish_falls_back_with_one_log_line(monkeypatch, caplog
     monkeypatch.setitem(sys.modules, "libvoikko", None)  # import now raises ImportError
     monkeypatch.setattr(analysis, "_voikko", None)
     monkeypatch.setattr(analysis, "_voikko_loaded", False)
-    analysis._analyze.cache_clear()
-    analysis.word_forms.cache_clear()
+    analysis.clear_caches()
     try:
         with caplog.at_level(logging.WARNING, logger="frontend_api.search.analysis"):
             assert voikko_available() is False
@@ -115,8 +114,7 @@ def test_without_voikko_finnish_falls_back_with_one_log_line(monkeypatch, caplog
             terms = finnish_index_terms("Lastenneuvolassa käydään")
             config = search_config("fi")
     finally:
-        analysis._analyze.cache_clear()
-        analysis.word_forms.cache_clear()
+        analysis.clear_caches()
 
     messages = [record.getMessage() for record in caplog.records]
     assert len(messages) == 1

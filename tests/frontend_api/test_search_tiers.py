@@ -1,0 +1,132 @@
+"""The search index as the API reads it: bulk indexing, capped tiers, one query, trigram index.
+
+The judgement set runs here through `index_services()` and `search_index()` (the path the
+API takes), not only through `ranked_search()` as in test_search_judgements.py.
+"""
+
+import json
+
+import pytest
+from django.db import connection
+from test_search_judgements import FIXTURES, TARGET, TOP_K, load_corpus
+
+from federation.selectors import public_services
+from frontend_api.models import SearchEntry
+from frontend_api.search import query as search_query
+from frontend_api.search.analysis import voikko_available
+from frontend_api.search.query import search_index
+from frontend_api.search.services import index_services
+from tests.factories.federation import ServiceFactory, SourceFactory
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="tiers, title vectors and the trigram index need PostgreSQL (CI runs them there)",
+    ),
+]
+
+URL = "/api/v1/search/"
+
+
+def services_named(names, *, description=""):
+    source = SourceFactory()
+    return [
+        ServiceFactory(source=source, name={"fi": name}, description={"fi": description})
+        for name in names
+    ]
+
+
+@pytest.mark.skipif(not voikko_available(), reason="Voikko (libvoikko1 + voikko-fi) not installed")
+def test_judgements_through_the_index_reach_the_target(capsys):
+    source = SourceFactory()
+    corpus = load_corpus()
+    names = {}
+    for document in corpus:
+        service = ServiceFactory(
+            source=source, name={"fi": document["name"]}, description={"fi": document["text"]}
+        )
+        names[service.pk] = (document["key"], document["name"])
+    index_services()
+    judgements = json.loads((FIXTURES / "search/judgements.json").read_text(encoding="utf-8"))
+    misses = []
+    for judgement in judgements["queries"]:
+        results = search_index(
+            query=judgement["query"], chain=("fi",), articles=None, services=public_services()
+        )
+        top = [names[hit.object_id] for hit in results.hits[:TOP_K]]
+        expected = set(judgement["expected"])
+        if not any(key in expected or name in expected for key, name in top):
+            misses.append(judgement["query"])
+    success = 1 - len(misses) / len(judgements["queries"])
+    with capsys.disabled():
+        print(f"\nsearch success@10 through the index: {success:.1%}")  # noqa: T201
+
+    assert success >= TARGET, misses
+
+
+def test_bulk_indexing_stores_title_lexemes_and_length():
+    [service] = services_named(["Perheneuvola"], description="Apua perheille")
+
+    assert index_services(service_ids=[service.pk]) == 1
+
+    entry = SearchEntry.objects.get(kind="service", object_id=service.pk)
+    assert entry.lexeme_count > 0
+    assert entry.title_vector is not None
+    assert "apua" not in str(entry.title_vector)
+
+
+def test_a_service_search_is_one_sql_query(client, django_assert_num_queries):
+    services = services_named([f"Perheneuvola {n}" for n in range(12)])
+    index_services(service_ids=[service.pk for service in services])
+
+    with django_assert_num_queries(1):
+        response = client.get(URL, {"q": "perheneuvola", "lang": "fi", "kind": "service"})
+
+    assert response.json()["meta"]["strategy"] == "any"
+    assert len(response.json()["results"]) == 12
+
+
+def test_title_matches_outrank_a_flood_of_body_matches(monkeypatch):
+    monkeypatch.setattr(search_query, "CANDIDATES", 3)
+    in_body = services_named(
+        [f"Palvelu {n}" for n in range(6)], description="Kotihoito ja kotihoidon tuki"
+    )
+    in_title = services_named(["Kotihoito", "Kotihoito ja siivous"])
+    index_services(service_ids=[service.pk for service in in_body + in_title])
+
+    results = search_index(
+        query="kotihoito", chain=("fi",), articles=None, services=public_services()
+    )
+
+    assert len(results.hits) == 3
+    assert {hit.object_id for hit in results.hits[:2]} == {service.pk for service in in_title}
+
+
+def test_a_misspelt_swedish_word_finds_similar_titles():
+    source = SourceFactory()
+    clinic = ServiceFactory(source=source, name={"fi": "Neuvola", "sv": "Barnrådgivning"})
+    index_services(service_ids=[clinic.pk])
+
+    results = search_index(
+        query="barnrådgivnig", chain=("sv",), articles=None, services=public_services()
+    )
+
+    assert results.strategy == "trigram"
+    assert [hit.object_id for hit in results.hits] == [clinic.pk]
+
+
+def test_withdrawn_services_are_not_found_through_a_capped_tier(monkeypatch):
+    monkeypatch.setattr(search_query, "CANDIDATES", 2)
+    services = services_named(["Kotihoito A", "Kotihoito B", "Kotihoito C"])
+    index_services(service_ids=[service.pk for service in services])
+    # Withdrawn after indexing: the stale entries must neither show nor use up the cap.
+    for service in services[:2]:
+        service.status = "withdrawn"
+        service.save(update_fields=["status"])
+
+    results = search_index(
+        query="kotihoito", chain=("fi",), articles=None, services=public_services()
+    )
+
+    assert [hit.object_id for hit in results.hits] == [services[2].pk]
