@@ -8,8 +8,6 @@ English copies too, because Wagtail itself would only hide the restricted page's
 import threading
 from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
-from functools import reduce
-from operator import or_
 from typing import Any
 
 from django.conf import settings
@@ -41,29 +39,19 @@ VOCABULARIES = {
 }
 
 
-def restricted_page_paths() -> list[str]:
-    """Tree paths of every locale's copy of a page that has a view restriction."""
-    restricted_keys = PageViewRestriction.objects.values("page__translation_key")
-    return list(
-        Page.objects.filter(translation_key__in=restricted_keys).values_list("path", flat=True)
-    )
-
-
 def public_pages(queryset: QuerySet) -> QuerySet:
-    """Narrows any page queryset to what the public may see (see the module docstring)."""
-    now = timezone.now()
-    queryset = queryset.live().filter(Q(expire_at__isnull=True) | Q(expire_at__gt=now))
-    paths = restricted_page_paths()
-    if paths:
-        queryset = queryset.exclude(reduce(or_, (Q(path__startswith=path) for path in paths)))
-    return queryset
+    """Narrows any page queryset to what the public may see (see the module docstring).
+
+    The view-restriction rule runs inside the query (`under_view_restriction`), so the
+    narrowing costs no query of its own."""
+    return public_pages_inline(queryset)
 
 
 def under_view_restriction() -> Exists:
     """True for a page that has, or whose ancestor has, a view restriction in any locale.
 
-    The rule of `restricted_page_paths()` as an EXISTS on the outer query's `path`, so a read
-    can apply it without reading the restricted paths first."""
+    An EXISTS on the outer query's `path`: a restricted page's copies in every locale, and
+    everything under them."""
     restricted_keys = PageViewRestriction.objects.values("page__translation_key")
     ancestors_or_self = Page.objects.filter(
         translation_key__in=restricted_keys,
@@ -73,7 +61,8 @@ def under_view_restriction() -> Exists:
 
 
 def public_pages_inline(queryset: QuerySet, *, now: datetime | None = None) -> QuerySet:
-    """The rows of `public_pages(queryset)` in one query: the restriction rule runs inside it."""
+    """The public pages of `queryset`: live, not expired at `now`, not under a view restriction
+    in any locale. `now` is a parameter so a read compiled once can pass each request's."""
     now = now or timezone.now()
     return (
         queryset.live()

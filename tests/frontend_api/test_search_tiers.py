@@ -87,6 +87,18 @@ def test_a_service_search_is_one_sql_query(client, django_assert_num_queries):
     assert len(response.json()["results"]) == 12
 
 
+def test_a_combined_search_of_articles_and_services_is_one_sql_query(
+    client, django_assert_num_queries
+):
+    services = services_named([f"Perheneuvola {n}" for n in range(12)])
+    index_services(service_ids=[service.pk for service in services])
+
+    with django_assert_num_queries(1):  # the visibility rules of both kinds run inside it
+        response = client.get(URL, {"q": "perheneuvola", "lang": "fi"})
+
+    assert len(response.json()["results"]) == 12
+
+
 def test_title_matches_outrank_a_flood_of_body_matches(monkeypatch):
     monkeypatch.setattr(search_query, "CANDIDATES", 3)
     in_body = services_named(
