@@ -567,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 
     sizes = [1000] if args.smoke else [int(s) for s in args.sizes.split(",") if s]
-    articles = args.articles or (5 if args.smoke else 300)
+    articles = args.articles or (5 if args.smoke else 1000)
     seconds = args.seconds or (1 if args.smoke else 10)
     warmup = 1 if args.smoke else 2
     started = time.perf_counter()
