@@ -10,6 +10,7 @@ from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.core import signing
 from django.db.models import (
@@ -383,8 +384,9 @@ class CompiledRead:
 
     max_shapes = 256
 
-    def __init__(self, build: Callable[..., QuerySet]) -> None:
+    def __init__(self, build: Callable[..., QuerySet], *, prepare: bool = True) -> None:
         self.build = build
+        self.prepare = prepare
         self.local = threading.local()
 
     def rows(self, *, shape: dict[str, Hashable], **values: Any) -> list[dict[str, Any]]:
@@ -393,7 +395,7 @@ class CompiledRead:
         params = list(params)
         for index, name in positions:
             params[index] = _adapted(compiler.connection, values[name])
-        with _preparing_cursor(compiler.connection) as cursor:
+        with _server_binding_cursor(compiler.connection, prepare=self.prepare) as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
         return [dict(zip(names, row, strict=True)) for row in compiler.results_iter([fetched])]
@@ -427,25 +429,33 @@ class CompiledRead:
         return cache[key]
 
 
-def _preparing_cursor(connection: Any) -> Any:
-    """A cursor whose statements PostgreSQL may keep prepared on this connection.
+def _server_binding_cursor(connection: Any, *, prepare: bool) -> Any:
+    """A cursor that sends the parameters apart from the SQL (server-side binding).
 
-    Django's psycopg cursors bind parameters on the client, so every run is planned anew;
-    planning these reads (a dozen subqueries) cost 2–6 ms against 1–3 ms of running them.
-    A server-side-binding cursor lets psycopg prepare a statement after its
-    `prepare_threshold` (5) runs on a connection, and only this SQL goes through it: the
-    reads look rows up by id or page through one ordered list, where a generic plan is as
-    good as a custom one (unlike the service list's filters, see PERFORMANCE.md). Wrapped
-    like any Django cursor, so query logging and counting still see it."""
+    Django's psycopg cursors bind parameters on the client: each run quotes them into the
+    (long) SQL text and PostgreSQL plans it anew. With `prepare`, psycopg prepares a
+    statement after its `prepare_threshold` (5) runs on a connection and PostgreSQL keeps the
+    plan: right for reads that look rows up by id or page through one ordered list, where a
+    generic plan is as good as a custom one (planning the article reads cost 2–6 ms against
+    1–3 ms of running them). Without it every run is planned for its own values: the
+    service list's filters vary too much in selectivity for a generic plan (PERFORMANCE.md).
+    Wrapped like any Django cursor, so query logging and counting still see it."""
     if connection.vendor != "postgresql":
         return connection.cursor()
-    import psycopg
-
     connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
+    raw = (_Cursor if prepare else _UnpreparedCursor)(connection.connection)
     if connection.queries_logged:
         return connection.make_debug_cursor(raw)
     return connection.make_cursor(raw)
+
+
+class _Cursor(psycopg.Cursor):
+    pass
+
+
+class _UnpreparedCursor(psycopg.Cursor):
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        return super().execute(query, params, prepare=False)
 
 
 def _adapted(connection: Any, value: Any) -> Any:
@@ -463,4 +473,6 @@ def _sentinel(name: str, value: Any) -> Any:
         return -2_000_000_000 - sum(map(ord, name))
     if isinstance(value, str):
         return f"\u27e6pesa sentinel {name}\u27e7"
+    if isinstance(value, list):  # a whole array parameter (e.g. `keys && %s`)
+        return [f"\u27e6pesa sentinel {name}\u27e7"]
     raise TypeError(f"No sentinel for {name}={value!r}")

@@ -27,6 +27,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from federation.models import (
@@ -106,19 +107,39 @@ class _JSONObject(Func):
     def __init__(self, **fields: Any) -> None:
         pairs: list[Any] = []
         for key, value in fields.items():
-            pairs.extend([Value(key), F(value) if isinstance(value, str) else value])
+            # Typed keys: with server-side binding an untyped parameter has no data type.
+            key_text = Cast(Value(key), output_field=TextField())
+            pairs.extend([key_text, F(value) if isinstance(value, str) else value])
         super().__init__(*pairs)
 
 
 def service_list_page(
     services: QuerySet[Service], *, offset: int, limit: int, count_limit: int | None
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """One page of `services` as plain dicts, and their count, in one query (PostgreSQL).
+    """One page of `services` as plain dicts, and their count (see `service_list_page_query`)."""
+    rows = list(
+        service_list_page_query(services, offset=offset, limit=limit, count_limit=count_limit)
+    )
+    return service_list_page_rows(rows)
 
-    `services` is a filtered, ordered `public_services()` queryset. Each row carries what a
-    list item shows, texts in every language: service fields, `provider` and `source`
-    fields (`organization`: id, name, provider_kind, or null), `areas` ([kind, code, area name] by code) and the public `channels` (by id).
-    The count stops at `count_limit` rows; it is None when the page is empty.
+
+def service_list_page_rows(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int | None]:
+    """The items and the count of the rows of `service_list_page_query`."""
+    if not rows:
+        return [], None
+    return [orjson.loads(row["item"]) for row in rows], rows[0]["total"]
+
+
+def service_list_page_query(
+    services: QuerySet[Service], *, offset: int, limit: int, count_limit: int | None
+) -> QuerySet:
+    """The one query (PostgreSQL) of a page of `services` and their count.
+
+    `services` is a filtered, ordered `public_services()` queryset. Each row has `item`, the
+    JSON text of what a list item shows, texts in every language: service fields,
+    `provider` and `source` fields (`organization`: id, name, provider_kind, or null),
+    `areas` ([kind, code, area name] by code) and the public `channels` (by id); and
+    `total`, the count of all of `services`, stopping at `count_limit`.
     """
     counted = services.order_by().values("pk")
     if count_limit is not None:
@@ -183,14 +204,12 @@ def service_list_page(
     }
     if "distance_km" in services.query.annotations:
         fields["distance_km"] = "distance_km"
-    page = services.values_list(
-        Func(_JSONObject(**fields), template="%(expressions)s::text", output_field=TextField()),
-        RawSQL(f"SELECT count(*) FROM ({count_sql}) counted", count_params),  # noqa: S608, S611
+    return services.values(
+        item=Func(
+            _JSONObject(**fields), template="%(expressions)s::text", output_field=TextField()
+        ),
+        total=RawSQL(f"SELECT count(*) FROM ({count_sql}) counted", count_params),  # noqa: S608, S611
     )[offset : offset + limit]
-    rows = list(page)
-    if not rows:
-        return [], None
-    return [orjson.loads(item) for item, _count in rows], rows[0][1]
 
 
 def offered_in(services: QuerySet[Service], *, area_codes: list[str]) -> QuerySet[Service]:

@@ -255,6 +255,44 @@ def life_event_codes(value: str) -> list[str]:
     return ptv_codes
 
 
+def offered_in_area_codes(name: str, value: str) -> list[str]:
+    """`municipality=091`: the area codes of "offered in 091" (own, county's, nationwide)."""
+    if not MUNICIPALITY_CODE.match(value):
+        raise invalid(name, f"{value!r} is not a 3-digit municipality code (e.g. 091).")
+    codes = offered_in_codes(municipality_code=value)
+    if codes is None:
+        raise invalid(name, f"There is no municipality {value!r}.")
+    return codes
+
+
+def offered_language(name: str, value: str) -> str:
+    value = value.strip().lower()
+    if not LANGUAGE_CODE.match(value):
+        raise invalid(name, f"{value!r} is not an ISO 639 language code (e.g. sv).")
+    return value
+
+
+def audience_codes(name: str, value: str) -> list[str]:
+    return code_list(name, value, TARGET_GROUP_CODE, "KR1.2")
+
+
+#: The service-list filters the list-keys index answers on its own (`list_key_filters`).
+LIST_KEY_FILTERS = ("municipality", "language", "audience")
+
+
+def list_key_filters(params: Any) -> dict[str, list[str]]:
+    """The list-keys arguments of the `LIST_KEY_FILTERS` in `params`, validated as the
+    filterset validates them (same 400s); an empty value filters nothing, as there."""
+    keys: dict[str, list[str]] = {}
+    if value := (params.get("municipality") or "").strip():
+        keys["area_keys"] = area_keys(offered_in_area_codes("municipality", value))
+    if value := (params.get("language") or "").strip():
+        keys["language_keys"] = [language_key(offered_language("language", value))]
+    if value := (params.get("audience") or "").strip():
+        keys["audience_keys"] = target_group_keys(audience_codes("audience", value))
+    return keys
+
+
 class PesaFilterBackend(DjangoFilterBackend):
     """django-filter whose form errors are 400 problems naming each parameter."""
 
@@ -300,11 +338,7 @@ class ServiceFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_municipality(self, queryset: QuerySet[Service], name: str, value: str):
-        if not MUNICIPALITY_CODE.match(value):
-            raise invalid(name, f"{value!r} is not a 3-digit municipality code (e.g. 091).")
-        codes = offered_in_codes(municipality_code=value)
-        if codes is None:
-            raise invalid(name, f"There is no municipality {value!r}.")
+        codes = offered_in_area_codes(name, value)
         if has_list_keys(queryset):  # one GIN probe with the other list filters
             return with_list_keys(queryset, any_of=area_keys(codes))
         return offered_in(queryset, area_codes=codes)
@@ -333,16 +367,14 @@ class ServiceFilterSet(django_filters.FilterSet):
         return queryset  # applied by filter_near
 
     def filter_language(self, queryset: QuerySet[Service], name: str, value: str):
-        value = value.strip().lower()
-        if not LANGUAGE_CODE.match(value):
-            raise invalid(name, f"{value!r} is not an ISO 639 language code (e.g. sv).")
+        value = offered_language(name, value)
         if has_list_keys(queryset):
             return with_list_keys(queryset, all_of=[language_key(value)])
         # Elsewhere a JSON text match on the quoted code: exact, as codes are [a-z] only.
         return queryset.filter(languages__icontains=f'"{value}"')
 
     def filter_audience(self, queryset: QuerySet[Service], name: str, value: str):
-        codes = code_list(name, value, TARGET_GROUP_CODE, "KR1.2")
+        codes = audience_codes(name, value)
         if has_list_keys(queryset):
             return with_list_keys(queryset, any_of=target_group_keys(codes))
         return with_code(

@@ -20,22 +20,28 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 
+from cms.selectors import CompiledRead
 from federation.models import Area, Organization, Service
 from federation.selectors import (
     public_organizations,
     public_services,
     service_list_page,
+    service_list_page_query,
+    service_list_page_rows,
+    with_list_keys,
     with_service_relations,
 )
 from frontend_api.base import PublicReadOnlyViewSet
 from frontend_api.filters.services import (
     DEFAULT_RADIUS_KM,
+    LIST_KEY_FILTERS,
     MAX_RADIUS_KM,
     PROVIDER_KINDS,
     AreaFilterSet,
     OrganizationFilterSet,
     PesaFilterBackend,
     ServiceFilterSet,
+    list_key_filters,
     ordered_by_name,
 )
 from frontend_api.serializers.services import (
@@ -143,6 +149,35 @@ def area_names(codes: Iterable[str]) -> dict[str, dict[str, str]]:
     return dict(Area.objects.filter(code__in=codes).values_list("code", "name"))
 
 
+def _keyed_list_page(
+    *,
+    chain: tuple[str, ...],
+    offset: int,
+    limit: int,
+    count_limit: int | None,
+    area_keys: list[str] | None = None,
+    language_keys: list[str] | None = None,
+    audience_keys: list[str] | None = None,
+) -> QuerySet:
+    """The list query of a request that filters only by `LIST_KEY_FILTERS`: the same
+    predicates the filterset adds (`with_list_keys`), the same page query."""
+    services = public_services()
+    if area_keys is not None:
+        services = with_list_keys(services, any_of=area_keys)
+    if language_keys is not None:
+        services = with_list_keys(services, all_of=language_keys)
+    if audience_keys is not None:
+        services = with_list_keys(services, any_of=audience_keys)
+    services = ordered_by_name(services, chain)
+    return service_list_page_query(services, offset=offset, limit=limit, count_limit=count_limit)
+
+
+# Compiled once per process and shape; planned for each request's own values (no prepared
+# statements: the filters' selectivity varies too much for one generic plan).
+KEYED_LIST_PAGE = CompiledRead(_keyed_list_page, prepare=False)
+LIST_PAGE_PARAMS = ("lang", "page", "page_size")
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Public services",
@@ -180,9 +215,11 @@ class ServiceViewSet(PublicReadOnlyViewSet):
         return self.action == "list" and connections["default"].vendor == "postgresql"
 
     def list(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        plain_rows = self._reads_plain_rows()
+        if plain_rows and set(request.query_params) <= {*LIST_KEY_FILTERS, *LIST_PAGE_PARAMS}:
+            return self._keyed_list(request)
         filterset = PesaFilterBackend().valid_filterset(request, self.get_queryset(), self)
         services = filterset.qs
-        plain_rows = self._reads_plain_rows()
 
         def fetch(offset: int, limit: int, count_limit: int | None) -> tuple[list, int | None]:
             if plain_rows:
@@ -201,6 +238,26 @@ class ServiceViewSet(PublicReadOnlyViewSet):
         else:
             data = self.get_serializer(rows, many=True).data
         return self.paginator.get_paginated_response(data)
+
+    def _keyed_list(self, request: Any) -> Any:
+        """The list filtered only by place, language and audience (the common case): the
+        query compiled once per shape (`KEYED_LIST_PAGE`), no filterset or ORM build."""
+        keys = list_key_filters(request.query_params)
+        choice = request.language_choice
+
+        def fetch(offset: int, limit: int, count_limit: int | None) -> tuple[list, int | None]:
+            shape = {
+                "chain": choice.chain,
+                "offset": offset,
+                "limit": limit,
+                "count_limit": count_limit,
+            }
+            return service_list_page_rows(KEYED_LIST_PAGE.rows(shape=shape, **keys))
+
+        rows = self.paginator.paginate_rows(public_services(), request, fetch)
+        return self.paginator.get_paginated_response(
+            [service_list_item(choice, row) for row in rows]
+        )
 
     def get_serializer_class(self) -> type[ServiceSerializer]:
         return ServiceDetailSerializer if self.action == "retrieve" else ServiceSerializer

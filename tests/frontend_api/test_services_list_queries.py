@@ -137,3 +137,31 @@ def test_list_keys_index_matches_the_area_and_code_rows():
             by_rows.values_list("pk", flat=True)
         ), audience
     assert Service.objects.count() == len(shapes)
+
+
+def test_place_language_audience_lists_take_the_compiled_read_with_the_same_answers(
+    client, services
+):
+    """Only `municipality`/`language`/`audience` (+ lang, paging): the compiled read. Any
+    other filter: the filterset. Both must answer alike (here `organization` keeps all)."""
+    organization = services[0].organization_id
+    for params in (
+        FILTERS,
+        {**FILTERS, "page": "2"},
+        {**FILTERS, "audience": "KR1.2,KR2", "lang": "sv"},
+        {"municipality": "091", "page_size": "7", "page": "last"},
+        {"language": "fi", "municipality": " "},
+        {"municipality": "999"},
+        {"language": "f1"},
+    ):
+        compiled = client.get(URL, params)
+        general = client.get(URL, {**params, "organization": str(organization)})
+
+        assert compiled.status_code == general.status_code, params
+        body, other = compiled.json(), general.json()
+        if compiled.status_code == 200:
+            assert other["results"] == body["results"], params
+            assert (other["count"], other["meta"]) == (body["count"], body["meta"]), params
+            assert body["results"], params
+        else:
+            assert other["errors"] == body["errors"], params
