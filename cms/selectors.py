@@ -443,14 +443,10 @@ def _server_binding_cursor(connection: Any, *, prepare: bool) -> Any:
     if connection.vendor != "postgresql":
         return connection.cursor()
     connection.ensure_connection()
-    raw = (_Cursor if prepare else _UnpreparedCursor)(connection.connection)
+    raw = (psycopg.Cursor if prepare else _UnpreparedCursor)(connection.connection)
     if connection.queries_logged:
         return connection.make_debug_cursor(raw)
     return connection.make_cursor(raw)
-
-
-class _Cursor(psycopg.Cursor):
-    pass
 
 
 class _UnpreparedCursor(psycopg.Cursor):

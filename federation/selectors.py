@@ -222,29 +222,6 @@ def offered_in(services: QuerySet[Service], *, area_codes: list[str]) -> QuerySe
     return services.filter(Exists(areas))
 
 
-def offered_in_municipality(
-    services: QuerySet[Service], *, municipality_code: str
-) -> QuerySet[Service]:
-    """`services` offered in a municipality (its own, its county's, nationwide), in one query.
-
-    The same rows as `offered_in(…, area_codes=municipality_area_codes(…))`, but the codes are
-    read by the query itself instead of two lookups first. A code that is not a
-    municipality's matches nothing (not even nationwide services): callers that must tell
-    "unknown municipality" from "no services" check only when nothing matched.
-    """
-    area, kind = Area._meta.db_table, Area.Kind.MUNICIPALITY.value
-    codes = RawSQL(  # noqa: S611
-        f"SELECT m.code FROM {area} m WHERE m.code = %s AND m.kind = %s"  # noqa: S608
-        f" UNION ALL SELECT %s FROM {area} m WHERE m.code = %s AND m.kind = %s"
-        f" UNION ALL SELECT c.code FROM {area} m JOIN {area} c ON c.id = m.parent_id"
-        " WHERE m.code = %s AND m.kind = %s",
-        (municipality_code, kind, ServiceArea.NATIONWIDE, municipality_code, kind)
-        + (municipality_code, kind),
-    )
-    areas = ServiceArea.objects.filter(code__in=codes).values("service_id")
-    return services.filter(pk__in=areas)
-
-
 class ServiceListKeys(Func):
     """`federation_service_list_keys(…)` (migration 0006): the tagged keys its GIN index holds.
 
@@ -318,19 +295,13 @@ def forget_areas(**_kwargs: Any) -> None:
     _municipality_area_codes = None
 
 
-def is_municipality(*, code: str) -> bool:
-    return municipalities().filter(code=code).exists()
-
-
 def municipality_area_codes(*, municipality_code: str) -> list[str]:
-    """Area codes of "offered in a municipality": its own, its county's and nationwide."""
-    codes = [municipality_code, ServiceArea.NATIONWIDE]
-    county = (
-        Area.objects.filter(code=municipality_code).values_list("parent__code", flat=True).first()
-    )
-    if county:
-        codes.append(county)
-    return codes
+    """Area codes of "offered in a municipality": its own, its county's and nationwide
+    (`offered_in_codes`; a code that is no municipality's has no county)."""
+    return offered_in_codes(municipality_code=municipality_code) or [
+        municipality_code,
+        ServiceArea.NATIONWIDE,
+    ]
 
 
 def county_area_codes(*, county_code: str) -> list[str]:

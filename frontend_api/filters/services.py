@@ -32,7 +32,6 @@ from federation.selectors import (
     county_level_areas,
     has_list_keys,
     language_key,
-    municipalities,
     municipality_area_codes,
     municipality_for_postal_code,
     offered_in,
@@ -99,10 +98,7 @@ def with_code(queryset: QuerySet[Service], *, scheme: str, match: Q) -> QuerySet
 
 
 def municipality_code(name: str, value: str) -> str:
-    if not MUNICIPALITY_CODE.match(value):
-        raise invalid(name, f"{value!r} is not a 3-digit municipality code (e.g. 091).")
-    if not municipalities().filter(code=value).exists():
-        raise invalid(name, f"There is no municipality {value!r}.")
+    offered_in_area_codes(name, value)
     return value
 
 
