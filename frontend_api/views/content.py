@@ -34,10 +34,10 @@ from rest_framework.mixins import ListModelMixin
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
+from cms.compiled_reads import CompiledRead
 from cms.exceptions import PreviewTokenExpired, PreviewTokenInvalid
 from cms.models import ArticlePage, LifeSituation, TargetGroup, TopicPage
 from cms.selectors import (
-    CompiledRead,
     article_detail_rows,
     article_list_rows,
     live_articles,

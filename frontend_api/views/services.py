@@ -20,7 +20,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 
-from cms.selectors import CompiledRead
+from cms.compiled_reads import CompiledRead
 from federation.models import Area, Organization, Service
 from federation.selectors import (
     public_organizations,
