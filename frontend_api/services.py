@@ -276,43 +276,42 @@ def record_page_published(*, page: Page) -> list[ChangeEvent]:
     """A publish that made the page live (a scheduled one is recorded when it goes live)."""
     if not page.live:
         return []
-    if not isinstance(page, (ArticlePage, TopicPage)):
-        return []
-    events = []
-    if isinstance(page, ArticlePage):
-        events = record_changes(changes=[_article_change(page, ChangeEvent.Action.UPSERT)])
-    else:
-        transaction.on_commit(bump_content_generation)
-    notify_subscribers(
+    return _record_page_change(
+        page,
+        action=ChangeEvent.Action.UPSERT,
         event=WebhookEvent.CONTENT_PUBLISHED,
-        payload={
-            "ids": [page.pk],
-            "kind": "article" if isinstance(page, ArticlePage) else "topic",
-            "paths": [page.url_path],
-            "languages": [page.locale.language_code],
-        },
+        languages=[page.locale.language_code],
     )
-    return events
 
 
 @transaction.atomic
 def record_page_unpublished(*, page: Page) -> list[ChangeEvent]:
     """Unpublished, expired (publish_scheduled unpublishes) or deleted while live."""
+    return _record_page_change(
+        page, action=ChangeEvent.Action.DELETE, event=WebhookEvent.CONTENT_UNPUBLISHED
+    )
+
+
+def _record_page_change(
+    page: Page, *, action: str, event: str, languages: list[str] | None = None
+) -> list[ChangeEvent]:
+    """An article goes to the change log (which retires cached responses); a topic page only
+    retires them. Webhook subscribers hear of both."""
     if not isinstance(page, (ArticlePage, TopicPage)):
         return []
     events = []
     if isinstance(page, ArticlePage):
-        events = record_changes(changes=[_article_change(page, ChangeEvent.Action.DELETE)])
+        events = record_changes(changes=[_article_change(page, action)])
     else:
         transaction.on_commit(bump_content_generation)
-    notify_subscribers(
-        event=WebhookEvent.CONTENT_UNPUBLISHED,
-        payload={
-            "ids": [page.pk],
-            "kind": "article" if isinstance(page, ArticlePage) else "topic",
-            "paths": [page.url_path],
-        },
-    )
+    payload: dict[str, Any] = {
+        "ids": [page.pk],
+        "kind": "article" if isinstance(page, ArticlePage) else "topic",
+        "paths": [page.url_path],
+    }
+    if languages is not None:
+        payload["languages"] = languages
+    notify_subscribers(event=event, payload=payload)
     return events
 
 
