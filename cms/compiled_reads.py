@@ -6,7 +6,9 @@ article reads (`frontend_api.views.content`) and the service list
 (`frontend_api.views.services`).
 """
 
+import re
 import threading
+import zlib
 from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +26,9 @@ class CompiledRead:
     The article reads carry a dozen subqueries: building and compiling them in the ORM costs
     about 10 ms of Python a request, running them about 1 ms. `build(**shape, **values)`
     must return the queryset; each value must reach the SQL as one whole parameter (a
-    datetime, an int or a str compared as it is, not inside a LIKE pattern)."""
+    datetime, an int or a str compared as it is, not inside a LIKE pattern). An int may also
+    reach it as a literal, as a slice's `LIMIT`/`OFFSET` does: it is made a parameter, so one
+    compiled (and prepared) statement serves every page of a list."""
 
     max_shapes = 256
 
@@ -51,9 +55,13 @@ class CompiledRead:
         key = (tuple(sorted(shape.items())), tuple(sorted(values)))
         if key not in cache:
             sentinels = {name: _sentinel(name, value) for name, value in values.items()}
-            queryset = self.build(**shape, **sentinels)
+            built = self.build(**shape, **sentinels)
+            queryset = built.queryset if isinstance(built, WithQueries) else built
             compiler = queryset.query.get_compiler(using=queryset.db)
             sql, params = compiler.as_sql()
+            if isinstance(built, WithQueries):
+                sql, params = built.prefixed(sql, params)
+            sql, params = _literals_as_parameters(sql, params, sentinels)
             adapted = {
                 name: _adapted(compiler.connection, sentinel)
                 for name, sentinel in sentinels.items()
@@ -71,6 +79,24 @@ class CompiledRead:
             names = [*query.extra_select, *query.values_select, *query.annotation_select]
             cache[key] = (sql, tuple(params), positions, compiler, names)
         return cache[key]
+
+
+class WithQueries:
+    """What a `CompiledRead` build may return instead of a queryset: `queryset` preceded by
+    named common table expressions (`WITH name (columns) AS (…)`), which it may read by name
+    in `RawSQL`. The rows and their conversion are `queryset`'s."""
+
+    def __init__(self, queryset: QuerySet, **named: tuple[tuple[str, ...], QuerySet]) -> None:
+        self.queryset = queryset
+        self.named = named
+
+    def prefixed(self, sql: str, params: tuple | list) -> tuple[str, tuple]:
+        parts, prefix_params = [], []
+        for name, (columns, query) in self.named.items():
+            named_sql, named_params = query.query.get_compiler(using=query.db).as_sql()
+            parts.append(f"{name} ({', '.join(columns)}) AS ({named_sql})")
+            prefix_params.extend(named_params)
+        return f"WITH {', '.join(parts)} {sql}", (*prefix_params, *params)
 
 
 def _server_binding_cursor(connection: Any, *, prepare: bool) -> Any:
@@ -105,12 +131,44 @@ def _adapted(connection: Any, value: Any) -> Any:
     return value
 
 
+def _literals_as_parameters(
+    sql: str, params: tuple | list, sentinels: dict[str, Any]
+) -> tuple[str, list]:
+    """`sql` with each int sentinel written into it as a literal (`LIMIT 2000123456`) turned
+    into a placeholder, its value inserted among `params` where that placeholder falls."""
+    literals = {
+        str(value): value
+        for value in sentinels.values()
+        if isinstance(value, int) and str(value) in sql
+    }
+    if not literals:
+        return sql, list(params)
+    alternatives = "|".join(map(re.escape, literals))
+    token = re.compile(rf"%%|%s|(?<![\w.$])({alternatives})(?![\w.])")
+    remaining = iter(params)
+    out: list[Any] = []
+
+    def replace(match: re.Match) -> str:
+        if match.group(0) == "%%":
+            return "%%"
+        if match.group(1) is None:
+            out.append(next(remaining))
+            return "%s"
+        out.append(literals[match.group(1)])
+        return "%s"
+
+    sql = token.sub(replace, sql)
+    out.extend(remaining)
+    return sql, out
+
+
 def _sentinel(name: str, value: Any) -> Any:
-    """A value of the same type that no real argument has, to find the parameter again."""
+    """A value of the same type that no real argument has, to find the parameter again.
+    Ints are positive (a slice bound must be) and far beyond any id or page offset."""
     if isinstance(value, datetime):
         return SENTINEL_TIME
     if isinstance(value, int):
-        return -2_000_000_000 - sum(map(ord, name))
+        return 2_000_000_000 + zlib.crc32(name.encode()) % 100_000_000
     if isinstance(value, str):
         return f"\u27e6pesa sentinel {name}\u27e7"
     if isinstance(value, list):  # a whole array parameter (e.g. `keys && %s`)

@@ -15,7 +15,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page as PaginatorPage
-from django.db.models import Count, F, Func, IntegerField, QuerySet, Subquery, Value
+from django.db.models import Count, F, Func, IntegerField, QuerySet, Subquery, Value, Window
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length, Right, Substr
 from django.http import Http404
 from django.utils import timezone
@@ -34,7 +35,7 @@ from rest_framework.mixins import ListModelMixin
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from cms.compiled_reads import CompiledRead
+from cms.compiled_reads import CompiledRead, WithQueries
 from cms.exceptions import PreviewTokenExpired, PreviewTokenInvalid
 from cms.models import ArticlePage, LifeSituation, TargetGroup, TopicPage
 from cms.selectors import (
@@ -96,12 +97,24 @@ def page_with_count(
     )
 
 
+LIST_PAGE = "article_list_page"
+
+
 def _plain_list_page(
-    *, chain: tuple[str, ...], offset: int, limit: int, count_limit: int | None, now: datetime
-) -> QuerySet:
+    *, chain: tuple[str, ...], offset: int, limit: int, now: datetime
+) -> WithQueries:
+    """One pass over the public articles picks the page's ids and counts every row (a
+    window count, not capped: one language's articles are an editorial set, not a feed);
+    the page's rows are then read by id."""
     articles = in_language(live_articles_inline(now=now), chain).order_by(*ARTICLE_ORDER)
-    rows = article_list_rows(articles, now=now)
-    return page_with_count(rows, offset=offset, limit=limit, count_limit=count_limit)
+    page = articles.annotate(total=Window(Count("pk"))).values("pk", "total")
+    on_page = ArticlePage.objects.filter(
+        pk__in=RawSQL(f"SELECT id FROM {LIST_PAGE}", ())  # noqa: S608, S611
+    ).order_by(*ARTICLE_ORDER)
+    rows = article_list_rows(on_page, now=now).annotate(
+        **{PAGE_COUNT: RawSQL(f"SELECT total FROM {LIST_PAGE} LIMIT 1", ())}  # noqa: S608, S611
+    )
+    return WithQueries(rows, **{LIST_PAGE: (("id", "total"), page[offset : offset + limit])})
 
 
 def _article_by_id(*, pk: int, now: datetime) -> QuerySet:
@@ -124,15 +137,16 @@ ARTICLE_BY_PATH = CompiledRead(_article_by_path)
 
 
 class PlainListPage:
-    """The page source of an unfiltered list: its page query is compiled once per shape
-    (languages, page, page size) instead of built in the ORM on every request."""
+    """The page source of an unfiltered list: its page query is compiled once per language
+    chain instead of built in the ORM on every request; page and page size are parameters."""
 
     def __init__(self, chain: tuple[str, ...]) -> None:
         self.chain = chain
 
     def page_rows(self, *, offset: int, limit: int, count_limit: int | None) -> list[dict]:
-        shape = {"chain": self.chain, "offset": offset, "limit": limit, "count_limit": count_limit}
-        return PLAIN_LIST_PAGE.rows(shape=shape, now=timezone.now())
+        # The page is a value, not part of the shape: one compiled statement serves every page.
+        shape = {"chain": self.chain}
+        return PLAIN_LIST_PAGE.rows(shape=shape, offset=offset, limit=limit, now=timezone.now())
 
 
 class OneQueryPaginator(CappedCountPaginator):

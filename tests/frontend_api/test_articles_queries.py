@@ -14,7 +14,7 @@ from wagtail.models import PageViewRestriction
 
 from cms.models import TargetGroup
 from cms.selectors import live_articles, live_articles_inline
-from frontend_api.views.content import ARTICLE_BY_ID
+from frontend_api.views.content import ARTICLE_BY_ID, PLAIN_LIST_PAGE
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +207,21 @@ def test_the_one_query_visibility_rule_hides_restricted_pages_in_every_locale(tr
     PageViewRestriction.objects.create(page=baby["sv"], restriction_type="password", password="x")
 
     assert set(live_articles_inline()) == set(live_articles()) == set()
+
+
+def test_every_page_of_the_list_runs_the_statement_compiled_for_its_language(client, tree):
+    compiled = []
+    build = PLAIN_LIST_PAGE.build
+    PLAIN_LIST_PAGE.local.cache = {}
+    PLAIN_LIST_PAGE.build = lambda **kwargs: compiled.append(kwargs["chain"]) or build(**kwargs)
+    try:
+        pages = [
+            client.get(URL, {"lang": "fi", "page": number, "page_size": size}).json()
+            for number, size in ((1, 3), (2, 3), (3, 3), (1, 100), (2, 2))
+        ]
+    finally:
+        PLAIN_LIST_PAGE.build = build
+
+    assert compiled == [("fi",)]
+    assert [page["count"] for page in pages] == [7] * 5
+    assert [len(page["results"]) for page in pages] == [3, 3, 1, 7, 2]
