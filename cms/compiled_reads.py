@@ -17,6 +17,7 @@ import psycopg
 from django.db.models import QuerySet
 
 SENTINEL_TIME = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
+ONLY_WHEN_ASKED = 2**62  # a psycopg prepare_threshold no query's run count reaches
 
 
 class CompiledRead:
@@ -103,20 +104,30 @@ def _server_binding_cursor(connection: Any, *, prepare: bool) -> Any:
     """A cursor that sends the parameters apart from the SQL (server-side binding).
 
     Django's psycopg cursors bind parameters on the client: each run quotes them into the
-    (long) SQL text and PostgreSQL plans it anew. With `prepare`, psycopg prepares a
-    statement after its `prepare_threshold` (5) runs on a connection and PostgreSQL keeps the
-    plan: right for reads that look rows up by id or page through one ordered list, where a
-    generic plan is as good as a custom one (planning the article reads cost 2–6 ms against
-    1–3 ms of running them). Without it every run is planned for its own values: the
+    (long) SQL text and PostgreSQL plans it anew. With `prepare`, the statement is prepared
+    on its first run on a connection (explicitly: Django turns psycopg's automatic
+    preparation off, `prepare_threshold=None`, for connection poolers) and PostgreSQL keeps
+    the plan and the parsed SQL: right for reads that look rows up by id or page through one
+    ordered list, where a generic plan is as good as a custom one (planning the article reads
+    cost more than running them). Without it every run is planned for its own values: the
     service list's filters vary too much in selectivity for a generic plan (PERFORMANCE.md).
     Wrapped like any Django cursor, so query logging and counting still see it."""
     if connection.vendor != "postgresql":
         return connection.cursor()
     connection.ensure_connection()
-    raw = (psycopg.Cursor if prepare else _UnpreparedCursor)(connection.connection)
+    if prepare and connection.connection.prepare_threshold is None:
+        # psycopg ignores `prepare=True` while automatic preparation is off: a threshold no
+        # query reaches turns explicit preparation on and leaves every other query unprepared.
+        connection.connection.prepare_threshold = ONLY_WHEN_ASKED
+    raw = (_PreparedCursor if prepare else _UnpreparedCursor)(connection.connection)
     if connection.queries_logged:
         return connection.make_debug_cursor(raw)
     return connection.make_cursor(raw)
+
+
+class _PreparedCursor(psycopg.Cursor):
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        return super().execute(query, params, prepare=True)
 
 
 class _UnpreparedCursor(psycopg.Cursor):

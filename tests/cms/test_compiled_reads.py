@@ -2,6 +2,7 @@
 including the page bounds that Django writes into the SQL as literals."""
 
 import pytest
+from django.db import connection
 from django.db.models.expressions import RawSQL
 from wagtail.models import Locale
 
@@ -78,3 +79,28 @@ def test_only_the_sentinel_literals_become_placeholders():
         " LIMIT %s OFFSET %s"
     )
     assert params == ["a", limit, offset]
+
+
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL prepares statements")
+def test_a_prepared_read_is_prepared_although_django_turns_automatic_preparation_off(locales):
+    def page(*, offset, limit):
+        codes = Locale.objects.order_by("language_code").values("language_code")
+        return codes[offset : offset + limit]
+
+    prepared, unprepared = CompiledRead(page), CompiledRead(page, prepare=False)
+    before = len(_prepared_statements())
+
+    prepared.rows(shape={}, offset=0, limit=2)
+    prepared.rows(shape={}, offset=2, limit=2)
+    unprepared.rows(shape={}, offset=1, limit=2)
+
+    statements = _prepared_statements()
+    assert len(statements) == before + 1
+    assert "wagtailcore_locale" in statements[-1]
+    assert connection.connection.prepare_threshold > 10**9  # ORM queries stay unprepared
