@@ -138,15 +138,18 @@ ARTICLE_BY_PATH = CompiledRead(_article_by_path)
 
 class PlainListPage:
     """The page source of an unfiltered list: its page query is compiled once per language
-    chain instead of built in the ORM on every request; page and page size are parameters."""
+    chain and page size instead of built in the ORM on every request; the page is a
+    parameter."""
 
     def __init__(self, chain: tuple[str, ...]) -> None:
         self.chain = chain
 
     def page_rows(self, *, offset: int, limit: int, count_limit: int | None) -> list[dict]:
-        # The page is a value, not part of the shape: one compiled statement serves every page.
-        shape = {"chain": self.chain}
-        return PLAIN_LIST_PAGE.rows(shape=shape, offset=offset, limit=limit, now=timezone.now())
+        # The page is a value, not part of the shape: one compiled statement serves every page
+        # of a page size. The size stays a literal: with `LIMIT $1` PostgreSQL never settles
+        # on the prepared statement's generic plan and plans every request anew.
+        shape = {"chain": self.chain, "limit": limit}
+        return PLAIN_LIST_PAGE.rows(shape=shape, offset=offset, now=timezone.now())
 
 
 class OneQueryPaginator(CappedCountPaginator):

@@ -209,19 +209,24 @@ def test_the_one_query_visibility_rule_hides_restricted_pages_in_every_locale(tr
     assert set(live_articles_inline()) == set(live_articles()) == set()
 
 
-def test_every_page_of_the_list_runs_the_statement_compiled_for_its_language(client, tree):
+def test_every_page_of_the_list_runs_the_statement_compiled_for_its_language_and_size(client, tree):
     compiled = []
     build = PLAIN_LIST_PAGE.build
+
+    def counted(**kwargs):
+        compiled.append((kwargs["chain"], kwargs["limit"]))
+        return build(**kwargs)
+
     PLAIN_LIST_PAGE.local.cache = {}
-    PLAIN_LIST_PAGE.build = lambda **kwargs: compiled.append(kwargs["chain"]) or build(**kwargs)
+    PLAIN_LIST_PAGE.build = counted
     try:
         pages = [
             client.get(URL, {"lang": "fi", "page": number, "page_size": size}).json()
-            for number, size in ((1, 3), (2, 3), (3, 3), (1, 100), (2, 2))
+            for number, size in ((1, 3), (2, 3), (3, 3), (1, 100), (2, 2), (4, 2))
         ]
     finally:
         PLAIN_LIST_PAGE.build = build
 
-    assert compiled == [("fi",)]
-    assert [page["count"] for page in pages] == [7] * 5
-    assert [len(page["results"]) for page in pages] == [3, 3, 1, 7, 2]
+    assert compiled == [(("fi",), 3), (("fi",), 100), (("fi",), 2)]
+    assert [page["count"] for page in pages] == [7] * 6
+    assert [len(page["results"]) for page in pages] == [3, 3, 1, 7, 2, 1]
