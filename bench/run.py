@@ -368,6 +368,21 @@ def _ok(result: dict | None) -> bool:
     return bool(result) and not result.get("missing")
 
 
+def _worker_peak_rss(result: dict[str, Any]) -> float:
+    """The target's "peak RSS of the worker process": the sync's process, indexing included,
+    or a parsing child it forked, whichever is larger."""
+    return max(result["peak_rss_mb"], result.get("children_peak_rss_mb") or 0)
+
+
+def _rss_figure(result: dict[str, Any]) -> str:
+    figure = f"{result['peak_rss_mb']:.0f} MB"
+    if "sync_peak_rss_mb" in result:
+        figure += f" (at the sync's end {result['sync_peak_rss_mb']:.0f} MB)"
+    if result.get("children_peak_rss_mb"):
+        figure += f", parsing worker {result['children_peak_rss_mb']:.0f} MB"
+    return figure
+
+
 def import_rows(imp: dict[str, Any], sizes: list[int], smoke: bool) -> list[Row]:
     rows = []
     largest = max(sizes)
@@ -375,22 +390,31 @@ def import_rows(imp: dict[str, Any], sizes: list[int], smoke: bool) -> list[Row]
     for size in sizes:
         r = imp["full"][size]
         written = sum(r["record_rows_written"].values())
-        rss.append(r["peak_rss_mb"])
+        rss.append(_worker_peak_rss(r))
         rows.append(
             Row(
                 "import",
                 f"full sync {size:,} services ({r['records']:,} records) into empty DB",
-                f"{r['records_per_second']:,.0f} rec/s, {r['seconds']:.1f} s "
-                f"(search indexing {r.get('search_indexing_seconds', 0):.1f} s), "
-                f"peak RSS {r['peak_rss_mb']:.0f} MB, {written:,} rows written",
+                f"{r['records_per_second']:,.0f} rec/s, {r['seconds']:.1f} s; "
+                f"peak RSS {_rss_figure(r)}; {written:,} rows written",
                 # The time target is set for 200k; a smaller N is judged on memory alone.
                 f"≤ {FULL_SYNC_SECONDS} s; RSS ≤ {PEAK_RSS_MB} MB"
                 if size == 200_000
                 else f"RSS ≤ {PEAK_RSS_MB} MB (the {FULL_SYNC_SECONDS} s target is for 200k)",
                 verdict(
                     (r["seconds"] <= FULL_SYNC_SECONDS if size == 200_000 else True)
-                    and r["peak_rss_mb"] <= PEAK_RSS_MB
+                    and _worker_peak_rss(r) <= PEAK_RSS_MB
                 ),
+            )
+        )
+        rows.append(
+            Row(
+                "import",
+                f"then search indexing of the {size:,} services (Celery tasks after the commit)",
+                f"{r.get('index_seconds', 0):.1f} s ({r.get('index_calls', 0)} batches); "
+                f"sync + indexing {r['seconds'] + r.get('index_seconds', 0):.1f} s",
+                "",
+                "reference",
             )
         )
     if len(rss) > 1:
@@ -422,7 +446,8 @@ def import_rows(imp: dict[str, Any], sizes: list[int], smoke: bool) -> list[Row]
         Row(
             "import",
             f"incremental 1 % of {largest:,} (?date= feed: {r['records']} records)",
-            f"{r['seconds']:.2f} s, {written} record rows written",
+            f"{r['seconds']:.2f} s, {written} record rows written; then search indexing "
+            f"{r.get('index_seconds', 0):.2f} s (after the commit)",
             f"≤ {INCREMENTAL_SECONDS} s",
             verdict(r["seconds"] <= INCREMENTAL_SECONDS),
         )

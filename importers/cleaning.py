@@ -40,6 +40,10 @@ _TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
+# What `clean_text` may change inside a value: controls, tags, entities, no-break spaces,
+# line breaks, tabs and runs of spaces.
+_NEEDS_CLEANING = re.compile(r"[\x00-\x1f\x7f<&\xa0]|  ")
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 _HOST = re.compile(r"^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$")
 
 
@@ -98,6 +102,9 @@ def clean_text(value: Any, *, repairs: Repairs | None = None, field: str = "") -
             if repairs is not None:
                 repairs.warn(field, f"expected text, got {type(value).__name__}; dropped")
             return None
+    if not _NEEDS_CLEANING.search(value):
+        # Most values are one tidy line: nothing below would change more than the ends.
+        return value.strip() or None
     text = strip_control(value, repairs=repairs, field=field)
     if _TAG.search(text):
         text = nh3.clean(text, tags=set())
@@ -171,8 +178,8 @@ def clean_html(value: Any, *, repairs: Repairs | None = None, field: str = "") -
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     ).strip()
-    # "<p><br></p>" and friends carry no text.
-    if not clean_text(cleaned):
+    # "<p><br></p>" and friends carry no text (the output's only "<" start its tags).
+    if not html.unescape(_TAG.sub("", cleaned)).strip():
         return None
     return cleaned
 
@@ -265,8 +272,14 @@ def language_code(value: Any) -> str | None:
     """ "fi-FI" → "fi"; "SE" → "se". Anything that is not a 2–3 letter code is None."""
     if not isinstance(value, str):
         return None
+    return _language_code(value)
+
+
+@lru_cache(maxsize=1024)
+def _language_code(value: str) -> str | None:
+    # A feed names a handful of languages, each on every text: computed once per process.
     code = value.strip().lower().replace("_", "-").split("-")[0]
-    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
+    return code if _LANGUAGE_CODE.fullmatch(code) else None
 
 
 def parse_number(value: Any) -> float | None:

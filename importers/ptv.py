@@ -83,6 +83,7 @@ PUBLIC_ORGANIZATION_TYPES = frozenset(
         "wellbeingservicecounty",
     }
 )
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})")
 # Hint that documents() adds to the id-only items of an archived/withdrawn list.
 KIND_HINT = "pesaKind"
 
@@ -710,7 +711,7 @@ def _addresses(values: Any, repairs: Repairs) -> list[Address]:
 def _time(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
-    match = re.match(r"^(\d{1,2}):(\d{2})", value.strip())
+    match = _TIME.match(value.strip())
     return f"{int(match.group(1)):02d}:{match.group(2)}" if match else None
 
 

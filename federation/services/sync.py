@@ -17,16 +17,17 @@ The contract (DESIGN.md, "Sync contract"), as this module keeps it:
   new or changed records to a temporary file, streamed back in batches when writing;
   unchanged records cost no model instance and no query, and linking and organisation
   lookups touch only the records written in the run; new rows go in with COPY;
+- a big full run parses in forked worker processes (`parsing.py`), with the outcome a
+  serial read would give;
 - every run is a `SyncRun`; every rejected or repaired record a `RecordIssue`.
 """
 
 from __future__ import annotations
 
 import gc
-import hashlib
 import logging
-import re
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ from federation.models import (
     Source,
     SyncRun,
 )
+from federation.services import parsing
 from federation.services.hooks import sync_completed
 from federation.services.importing import (
     build_client,
@@ -63,6 +65,8 @@ from federation.services.importing import (
     is_file_url,
 )
 from federation.services.locks import LockLost, SourceLock, source_lock
+from federation.services.parsing import Prepared, sanitized
+from federation.services.parsing import origin_id as _origin_id
 from federation.signals import records_changed
 from importers.base import (
     FeedMalformed,
@@ -72,7 +76,6 @@ from importers.base import (
     RawItem,
     RecordError,
 )
-from importers.cleaning import clean_html
 
 logger = logging.getLogger(__name__)
 
@@ -87,11 +90,6 @@ BATCH_SIZE = 500
 # A spooled record: origin id, content hash, raw fingerprint, data.
 Spooled = tuple[str, str, int | None, dict[str, Any]]
 LAST_SEEN_PRECISION = timedelta(days=1)
-_UNSAFE_HTML = re.compile(
-    r"<\s*(script|style|iframe|object|embed|form|input|svg|math)\b|\son\w+\s*=|javascript:",
-    re.IGNORECASE,
-)
-_HTML_FIELDS = ("description",)
 
 
 # ---------------------------------------------------------------------------
@@ -141,6 +139,7 @@ def _run(
     lock: SourceLock,
 ) -> SyncRun:
     feed = Feed(source=source)
+    started = time.perf_counter()
     try:
         importer, documents = _importer_for(
             source=source, run=run, full=full, payload=payload, transport=transport
@@ -150,23 +149,32 @@ def _run(
         try:
             with _cyclic_gc_paused():
                 feed.read(
-                    _items(importer, documents), importer=importer, keep_alive=lock.keep_alive
+                    _items(importer, documents, feed=feed),
+                    importer=importer,
+                    keep_alive=lock.keep_alive,
                 )
         finally:
             importer.http.close()
-        logger.info("sync run %s: %s unchanged items not parsed", run.pk, feed.skipped)
+        logger.info(
+            "sync run %s: read in %.1f s; %s unchanged items not parsed",
+            run.pk,
+            time.perf_counter() - started,
+            feed.skipped,
+        )
         feed.complete = full and importer.is_complete
         plan = _plan(source=source, run=run, feed=feed)
         if plan.hold_reason:
             _save_issues(run, feed.issues)
             return _finish(run, plan.hold_outcome, plan.hold_reason, counts=feed.counts())
         lock.keep_alive(force=True)
+        applying = time.perf_counter()
         with transaction.atomic():
             with _cyclic_gc_paused():
                 counts = _apply(source=source, run=run, plan=plan, feed=feed)
             _save_issues(run, feed.issues)
             _advance_source(source=source, run=run, full=feed.complete, payload=payload)
             _finish(run, SyncRun.Outcome.SUCCEEDED, plan.summary(), counts=counts)
+            logger.info("sync run %s: applied in %.1f s", run.pk, time.perf_counter() - applying)
             if run.has_changes:
                 transaction.on_commit(lambda: sync_completed(run=run))
         return run
@@ -291,14 +299,15 @@ def _importer_for(
 
 
 def _items(
-    importer: Importer, documents: Iterable[bytes] | None
+    importer: Importer, documents: Iterable[bytes] | None, *, feed: Feed
 ) -> Iterator[RawItem | ParsedRecord | RecordError]:
-    for document in importer.documents() if documents is None else documents:
+    documents = importer.documents() if documents is None else documents
+    if feed.loaded_all and type(importer).parse_raw is not Importer.parse_raw:
+        # A full run knows every stored fingerprint up front: big feeds parse in workers.
+        yield from parsing.items(importer, documents, existing=feed.existing)
+        return
+    for document in documents:
         yield from importer.raw_items(document)
-
-
-def _origin_id(value: Any) -> str:
-    return str(value).replace("\x00", "").strip()
 
 
 # Per-kind value of `Feed.existing` for a withdrawn row: it is rewritten when it reappears.
@@ -466,11 +475,32 @@ class Feed:
                 self.valid_count += 1
                 existing[origin_id] = current + _SEEN
             return
-        record = importer.parse_raw(raw)
+        if raw.item is parsing.NOT_PARSED:
+            # A worker saw the stored fingerprint, but this run spooled an earlier copy.
+            self._unchanged_copy(kind, origin_id)
+            return
+        prepared = raw.item if isinstance(raw.item, Prepared) else None
+        record = prepared.record if prepared is not None else importer.parse_raw(raw)
         if isinstance(record, RecordError):
             self._error(record)
         else:
-            self._record(record, fingerprint=raw.fingerprint)
+            self._record(record, fingerprint=raw.fingerprint, prepared=prepared)
+
+    def _unchanged_copy(self, kind: str, origin_id: str) -> None:
+        """What `_record` does with a copy of a spooled record that equals the stored row."""
+        self.issue(
+            reason=RecordIssue.Reason.DUPLICATE,
+            severity=RecordIssue.Severity.WARNING,
+            message="the feed lists this id more than once with different content; the last one is kept",
+            origin_id=origin_id,
+            kind=kind,
+        )
+        self.flagged_withdrawn[kind].discard(origin_id)
+        self.changed[kind].pop(origin_id, None)
+        self.refingerprinted[kind].pop(origin_id, None)
+        current = self.existing[kind][origin_id]
+        if current < _SEEN:
+            self.existing[kind][origin_id] = current + _SEEN
 
     def _error(self, error: RecordError) -> None:
         if error.severity == "error":
@@ -492,7 +522,9 @@ class Feed:
             field_path=error.field,
         )
 
-    def _record(self, record: ParsedRecord, *, fingerprint: int | None) -> None:
+    def _record(
+        self, record: ParsedRecord, *, fingerprint: int | None, prepared: Prepared | None = None
+    ) -> None:
         kind, origin_id = record.kind, _origin_id(record.source_id)
         if kind not in RECORD_MODELS or not origin_id or len(origin_id) > 255:
             self.rejected += 1
@@ -520,12 +552,19 @@ class Feed:
             self.flagged_withdrawn[kind].add(origin_id)
             return
         sanitizing: list[str] = []
-        data = sanitized(record.data, issue=self._issue_for(kind, origin_id, sanitizing))
+        report = self._issue_for(kind, origin_id, sanitizing)
+        data: dict[str, Any] | bytes
+        if prepared is not None and prepared.data_json is not None:
+            data, record_hash = prepared.data_json, prepared.content_hash
+            for field_path, message in prepared.sanitizing:
+                report(field_path, message)
+        else:
+            data = sanitized(record.data, issue=report)
+            record_hash = parsing.content_hash(data)
         if record.repairs or sanitizing:
             # Parsed again on every run, so every run reports what was repaired.
             fingerprint = None
-        content_hash = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
-        short = _short_hash(content_hash)
+        short = _short_hash(record_hash)
         previous: int | None = None
         if origin_id in changed:
             previous = _short_hash(self._spooled(kind, changed[origin_id])[1])
@@ -559,7 +598,7 @@ class Feed:
         if seen:
             existing[origin_id] = current - _SEEN
         self.refingerprinted[kind].pop(origin_id, None)
-        changed[origin_id] = self._spool(kind, origin_id, content_hash, fingerprint, data)
+        changed[origin_id] = self._spool(kind, origin_id, record_hash, fingerprint, data)
 
     def _spool(
         self,
@@ -567,16 +606,23 @@ class Feed:
         origin_id: str,
         content_hash: str,
         fingerprint: int | None,
-        data: dict[str, Any],
+        data: dict[str, Any] | bytes,
     ) -> int:
+        """Appends a record to its kind's spool (`data` as a dict or as its JSON)."""
         spool = self.spools.get(kind)
         if spool is None:
             # Closed by `close()` when the run ends.
             spool = self.spools[kind] = tempfile.TemporaryFile(prefix=f"pesa-sync-{kind}-")  # noqa: SIM115
         spool.seek(0, 2)
         offset = spool.tell()
-        spool.write(orjson.dumps([origin_id, content_hash, fingerprint, data]))
-        spool.write(b"\n")
+        if isinstance(data, bytes):
+            spool.write(orjson.dumps([origin_id, content_hash, fingerprint])[:-1])
+            spool.write(b",")
+            spool.write(data)
+            spool.write(b"]\n")
+        else:
+            spool.write(orjson.dumps([origin_id, content_hash, fingerprint, data]))
+            spool.write(b"\n")
         return offset
 
     def _spooled(self, kind: str, offset: int) -> list[Any]:
@@ -622,51 +668,6 @@ class Feed:
             )
 
         return report
-
-
-def sanitized(data: dict[str, Any], *, issue: Any) -> dict[str, Any]:
-    """Defensive repairs the importers should already have made: cheap checks first."""
-    if b"\\u0000" in orjson.dumps(data):
-        data = _without_nul(data)
-        issue("", "NUL bytes removed")
-    for name in _HTML_FIELDS:
-        texts = data.get(name)
-        if isinstance(texts, dict):
-            for language, value in list(texts.items()):
-                if isinstance(value, str) and _UNSAFE_HTML.search(value):
-                    data = {**data, name: {**data[name], language: clean_html(value) or ""}}
-                    issue(f"{name}.{language}", "unsafe HTML removed")
-    for name in ("url",):
-        if data.get(name) and not is_web_url(data[name]):
-            issue(name, f"URL {str(data[name])[:80]!r} is not http(s); dropped")
-            data = {**data, name: None}
-    if isinstance(data.get("urls"), list):
-        kept = [
-            entry
-            for entry in data["urls"]
-            if isinstance(entry, dict) and is_web_url(entry.get("url"))
-        ]
-        if len(kept) != len(data["urls"]):
-            issue("urls", "URLs that are not http(s) dropped")
-            data = {**data, "urls": kept}
-    return data
-
-
-def is_web_url(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    lowered = value.strip().lower()
-    return lowered.startswith(("http://", "https://")) and len(lowered) > len("https://")
-
-
-def _without_nul(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_nul(v) for v in value]
-    return value
 
 
 # ---------------------------------------------------------------------------
@@ -1013,6 +1014,13 @@ def _insert_records(
     """Inserts new record rows and returns {origin_id: pk}."""
     if not rows:
         return {}
+    if connection.vendor == "postgresql":
+        # Ids drawn from the table's own sequence first, so the rows need no lookup after
+        # the COPY (at 200k that lookup was an index probe per row on a cold index).
+        ids = _next_ids(model, len(rows))
+        rows = [{**row, "id": pk} for row, pk in zip(rows, ids, strict=True)]
+        _insert_rows(model, rows)
+        return {row["origin_id"]: row["id"] for row in rows}
     _insert_rows(model, rows)
     return dict(
         model.objects.filter(
@@ -1021,13 +1029,25 @@ def _insert_records(
     )
 
 
+def _next_ids(model: type[models.Model], count: int) -> list[int]:
+    meta = model._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
 def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
-    """New rows (values by field attname; missing ones take the field's default) with one
-    COPY on PostgreSQL: Django's bulk INSERT there binds UNNEST arrays client-side and
-    escapes every JSON text of them with a regex, which was most of a full sync's time."""
+    """New rows (values by field attname; missing ones take the field's default; the pk
+    only when every row has one) with one COPY on PostgreSQL: Django's bulk INSERT there
+    binds UNNEST arrays client-side and escapes every JSON text of them with a regex, which
+    was most of a full sync's time."""
     if not rows:
         return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    with_ids = "id" in rows[0]
+    fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
     if connection.vendor != "postgresql":
         model.objects.bulk_create([model(**row) for row in rows], batch_size=BATCH_SIZE)
         return
@@ -1095,13 +1115,10 @@ def _replace_service_children(
     services: list[tuple[int, dict[str, Any]]], rewritten: list[tuple[int, dict[str, Any]]]
 ) -> None:
     """Area and code rows of the services written in this run (only those; a service
-    created in this run has none to delete). Each service is (pk, its field values)."""
-    if rewritten:
-        pks = [pk for pk, _fields in rewritten]
-        ServiceArea.objects.filter(service_id__in=pks).delete()
-        ServiceCode.objects.filter(service_id__in=pks).delete()
-    areas: list[dict[str, Any]] = []
-    codes: list[dict[str, Any]] = []
+    created in this run has none yet). Each service is (pk, its field values). A rewritten
+    service keeps the rows it still wants: most changes (a description) touch none."""
+    areas: list[tuple[int, str, str]] = []
+    codes: list[tuple[int, str, str]] = []
     for pk, service in (*services, *rewritten):
         seen_areas: set[tuple[str, str]] = set()
         if service["nationwide"]:
@@ -1110,7 +1127,7 @@ def _replace_service_children(
             (ServiceArea.Kind.MUNICIPALITY, str(c)[:3]) for c in service["municipality_codes"]
         )
         seen_areas.update((ServiceArea.Kind.COUNTY, str(c)[:3]) for c in service["county_codes"])
-        areas.extend({"service_id": pk, "kind": k, "code": c} for k, c in sorted(seen_areas))
+        areas.extend((pk, k, c) for k, c in sorted(seen_areas))
         seen_codes: set[tuple[str, str]] = set()
         for scheme, values in (
             (ServiceCode.Scheme.TARGET_GROUP, service["target_groups"]),
@@ -1118,9 +1135,25 @@ def _replace_service_children(
             (ServiceCode.Scheme.SERVICE_CLASS, service["service_classes"]),
         ):
             seen_codes.update((scheme, str(v)[:20]) for v in values)
-        codes.extend({"service_id": pk, "scheme": s, "code": c} for s, c in sorted(seen_codes))
-    _insert_rows(ServiceArea, areas)
-    _insert_rows(ServiceCode, codes)
+        codes.extend((pk, s, c) for s, c in sorted(seen_codes))
+    rewritten_pks = [pk for pk, _fields in rewritten]
+    for model, wanted, names in (
+        (ServiceArea, areas, ("service_id", "kind", "code")),
+        (ServiceCode, codes, ("service_id", "scheme", "code")),
+    ):
+        if rewritten_pks:
+            current = {
+                tuple(row[1:]): row[0]
+                for row in model.objects.filter(service_id__in=rewritten_pks).values_list(
+                    "pk", *names
+                )
+            }
+            wanted_keys = set(wanted)
+            stale = [pk for key, pk in current.items() if key not in wanted_keys]
+            if stale:
+                model.objects.filter(pk__in=stale).delete()
+            wanted = [key for key in wanted if key not in current]
+        _insert_rows(model, [dict(zip(names, key, strict=True)) for key in wanted])
 
 
 LINK_CHUNK = 2000
@@ -1259,12 +1292,9 @@ def _relink(
     if stale:
         ServiceChannel.objects.filter(pk__in=stale).delete()
     missing = sorted(wanted - set(existing))
-    ServiceChannel.objects.bulk_create(
-        [
-            ServiceChannel(**{side.link_field: mine, other.link_field: theirs})
-            for mine, theirs in missing
-        ],
-        batch_size=BATCH_SIZE,
+    _insert_rows(
+        ServiceChannel,
+        [{side.link_field: mine, other.link_field: theirs} for mine, theirs in missing],
     )
 
 

@@ -1,0 +1,230 @@
+"""Parsing a big feed in worker processes while this one keeps the books.
+
+A full run of a big feed is bound by parsing and cleaning (one process: about 2k records/s),
+and the machine has more than one core. Documents are still fetched here, through the
+guarded client; forked workers split each into items, skip those whose fingerprint matches
+the stored one (the rows were read before the fork) and parse, sanitise and hash the rest.
+This process gets the items back in feed order and does everything else, so the run's
+outcome is the one a serial read would give. Small feeds never fork, nor does a run whose
+first documents were mostly unchanged (skipping an item costs less than sending it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from itertools import islice
+from typing import Any
+
+import orjson
+from django.conf import settings
+
+from importers.base import Importer, ParsedRecord, RawItem, RecordError
+from importers.cleaning import clean_html
+
+# Parsing processes for a full run (1 or fewer: parse in this process).
+PARSE_PROCESSES = 2
+# Documents parsed here before a run forks workers: a small feed is done by then.
+FORK_AFTER_DOCUMENTS = 20
+# ... and only when at least this share of their items had to be parsed.
+FORK_WHEN_PARSED = 0.5
+# Documents handed out and not collected yet, per worker: bounds memory, keeps workers busy.
+IN_FLIGHT_PER_PROCESS = 3
+
+logger = logging.getLogger(__name__)
+
+_MASK64 = (1 << 64) - 1
+_WITHDRAWN = -1
+# The item of a `RawItem` a worker did not parse: its stored row has its fingerprint.
+NOT_PARSED = object()
+# What `sanitized` looks for in the HTML fields.
+_UNSAFE_HTML = re.compile(
+    r"<\s*(script|style|iframe|object|embed|form|input|svg|math)\b|\son\w+\s*=|javascript:",
+    re.IGNORECASE,
+)
+_HTML_FIELDS = ("description",)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A parsed record with the work `Feed._record` would do on it done already: its
+    sanitised data as JSON (the record keeps no data, so little crosses between processes),
+    their content hash and the sanitising repairs (field, message)."""
+
+    record: ParsedRecord | RecordError
+    data_json: bytes | None = None
+    content_hash: str = ""
+    sanitizing: tuple[tuple[str, str], ...] = ()
+
+
+def sanitized(data: dict[str, Any], *, issue: Any) -> dict[str, Any]:
+    """Defensive repairs the importers should already have made: cheap checks first."""
+    if b"\\u0000" in orjson.dumps(data):
+        data = _without_nul(data)
+        issue("", "NUL bytes removed")
+    for name in _HTML_FIELDS:
+        texts = data.get(name)
+        if isinstance(texts, dict):
+            for language, value in list(texts.items()):
+                if isinstance(value, str) and _UNSAFE_HTML.search(value):
+                    data = {**data, name: {**data[name], language: clean_html(value) or ""}}
+                    issue(f"{name}.{language}", "unsafe HTML removed")
+    for name in ("url",):
+        if data.get(name) and not is_web_url(data[name]):
+            issue(name, f"URL {str(data[name])[:80]!r} is not http(s); dropped")
+            data = {**data, name: None}
+    if isinstance(data.get("urls"), list):
+        kept = [
+            entry
+            for entry in data["urls"]
+            if isinstance(entry, dict) and is_web_url(entry.get("url"))
+        ]
+        if len(kept) != len(data["urls"]):
+            issue("urls", "URLs that are not http(s) dropped")
+            data = {**data, "urls": kept}
+    return data
+
+
+def is_web_url(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    lowered = value.strip().lower()
+    return lowered.startswith(("http://", "https://")) and len(lowered) > len("https://")
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
+def origin_id(value: Any) -> str:
+    return str(value).replace("\x00", "").strip()
+
+
+def content_hash(data: dict[str, Any]) -> str:
+    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def prepare(record: ParsedRecord | RecordError) -> Prepared:
+    if isinstance(record, RecordError) or record.withdrawn:
+        return Prepared(record)
+    reported: list[tuple[str, str]] = []
+    data = sanitized(record.data, issue=lambda field, message: reported.append((field, message)))
+    return Prepared(
+        replace(record, data={}),
+        orjson.dumps(data),
+        content_hash(data),
+        tuple(reported),
+    )
+
+
+def unchanged(existing: dict[str, dict[str, int]], raw: RawItem) -> bool:
+    """True when the stored row of `raw` has its fingerprint: parsing would change nothing."""
+    kind_rows = existing.get(raw.kind)
+    current = kind_rows.get(origin_id(raw.source_id)) if kind_rows is not None else None
+    return (
+        current is not None
+        and current != _WITHDRAWN
+        and (current >> 64) & _MASK64 == raw.fingerprint & _MASK64
+        and raw.fingerprint != 0
+    )
+
+
+def parse_processes() -> int:
+    return int(getattr(settings, "PESA_SYNC_PARSE_PROCESSES", PARSE_PROCESSES))
+
+
+def items(
+    importer: Importer, documents: Iterable[bytes], *, existing: dict[str, dict[str, int]]
+) -> Iterator[RawItem | ParsedRecord | RecordError]:
+    """The items of `documents`, in order. Past `FORK_AFTER_DOCUMENTS` documents (if enough
+    of their items had to be parsed) they come from worker processes: a `RawItem` then
+    carries `NOT_PARSED` (its stored fingerprint matched) or a `Prepared` record instead of
+    the raw item. The workers read `existing` as it was when they forked (only fingerprint
+    bits and `_WITHDRAWN`, which a run does not change)."""
+    documents = iter(documents)
+    processes = parse_processes()
+    items_seen = to_parse = 0
+    for document in islice(documents, FORK_AFTER_DOCUMENTS if processes > 1 else None):
+        for item in importer.raw_items(document):
+            items_seen += 1
+            to_parse += not isinstance(item, RawItem) or not unchanged(existing, item)
+            yield item
+    first = next(documents, None) if processes > 1 else None
+    if first is None:
+        return
+    if to_parse < items_seen * FORK_WHEN_PARSED:
+        # Mostly unchanged so far (a re-run): a fingerprint costs less than a round trip.
+        for document in _chain(first, documents):
+            yield from importer.raw_items(document)
+        return
+    global _WORKER_STATE
+    _WORKER_STATE = (importer, existing)
+    try:
+        # Forked, so the workers share the importer and the rows read so far, unpickled.
+        pool = multiprocessing.get_context("fork").Pool(processes)
+    except (AssertionError, OSError) as error:  # a daemonic process, no fork: parse here
+        _WORKER_STATE = None
+        logger.warning("parsing in this process: cannot start workers (%s)", error)
+        for document in _chain(first, documents):
+            yield from importer.raw_items(document)
+        return
+    try:
+        with pool:
+            pending: deque[Any] = deque()
+            limit = processes * IN_FLIGHT_PER_PROCESS
+            for document in _chain(first, documents):
+                pending.append(pool.apply_async(_split_and_parse, (document,)))
+                if len(pending) >= limit:
+                    yield from _unpacked(pending.popleft().get())
+            while pending:
+                yield from _unpacked(pending.popleft().get())
+    finally:
+        _WORKER_STATE = None
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
+
+
+# (importer, existing rows) while a pool runs: its forked workers read their copy.
+_WORKER_STATE: tuple[Importer, dict[str, dict[str, int]]] | None = None
+
+
+def _split_and_parse(document: bytes) -> list[Any]:
+    if _WORKER_STATE is None:  # pragma: no cover - only a non-fork start could do this
+        raise RuntimeError(f"parsing worker {os.getpid()} started without its state")
+    importer, existing = _WORKER_STATE
+    result: list[Any] = []
+    for item in importer.raw_items(document):
+        if not isinstance(item, RawItem):
+            result.append(item)
+        elif unchanged(existing, item):
+            result.append((item.kind, item.source_id, item.fingerprint, None))
+        else:
+            prepared = prepare(importer.parse_raw(item))
+            result.append((item.kind, item.source_id, item.fingerprint, prepared))
+    return result
+
+
+def _unpacked(results: list[Any]) -> Iterator[RawItem | ParsedRecord | RecordError]:
+    for result in results:
+        if isinstance(result, tuple):
+            kind, source_id, fingerprint, prepared = result
+            yield RawItem(
+                kind, source_id, fingerprint, NOT_PARSED if prepared is None else prepared
+            )
+        else:
+            yield result
