@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,46 +151,63 @@ def _lock_change_log() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHANGE_LOG_LOCK_KEY])
 
 
+# Events are written this many at a time, so a first sync of 200k services never holds
+# 200k model instances (about 1 KB each) at once.
+EVENT_BATCH = 5000
+# Ids per `IN (…)` of the lookups below: one parameter each, so a 260k-channel sync would
+# otherwise send one statement of 260k parameters.
+ID_BATCH = 5000
+
+
 @transaction.atomic
-def record_changes(*, changes: Iterable[Change]) -> list[ChangeEvent]:
-    """Appends events (duplicates within one call dropped) and retires cached responses.
+def record_changes(*, changes: Iterable[Change]) -> int:
+    """Appends events (duplicates within one call dropped) and retires cached responses;
+    returns how many were appended.
 
     Runs inside the caller's transaction: the events commit or roll back with the change.
     """
     unique = list(dict.fromkeys(changes))
     if not unique:
-        return []
+        return 0
     _lock_change_log()
-    events = ChangeEvent.objects.bulk_create(
-        ChangeEvent(kind=c.kind, object_id=c.object_id, action=c.action, lang=c.lang)
-        for c in unique
-    )
+    for start in range(0, len(unique), EVENT_BATCH):
+        ChangeEvent.objects.bulk_create(
+            ChangeEvent(kind=c.kind, object_id=c.object_id, action=c.action, lang=c.lang)
+            for c in unique[start : start + EVENT_BATCH]
+        )
     transaction.on_commit(bump_content_generation)
-    return events
+    return len(unique)
 
 
-def _service_ids_of_channels(channel_ids: list[int]) -> list[int]:
-    if not channel_ids:
-        return []
-    return list(
-        ServiceChannel.objects.filter(channel_id__in=channel_ids)
+def _in_batches(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), ID_BATCH):
+        yield ids[start : start + ID_BATCH]
+
+
+def _service_ids_of_channels(channel_ids: list[int]) -> set[int]:
+    return {
+        service_id
+        for batch in _in_batches(channel_ids)
+        for service_id in ServiceChannel.objects.filter(channel_id__in=batch)
         .values_list("service_id", flat=True)
         .distinct()
-    )
+    }
 
 
-def _service_ids_of_organizations(organization_ids: list[int]) -> list[int]:
-    if not organization_ids:
-        return []
-    return list(
-        Service.objects.filter(organization_id__in=organization_ids).values_list("pk", flat=True)
-    )
+def _service_ids_of_organizations(organization_ids: list[int]) -> set[int]:
+    return {
+        service_id
+        for batch in _in_batches(organization_ids)
+        for service_id in Service.objects.filter(organization_id__in=batch).values_list(
+            "pk", flat=True
+        )
+    }
 
 
 @transaction.atomic
 def record_sync_changes(
     *, source: Source, run: SyncRun | None, changes: dict[str, dict[str, list[int]]]
-) -> list[ChangeEvent]:
+) -> int:
     """One sync's writes as change events, plus a `sync.changed` webhook.
 
     A service is upserted when it, one of its channels or its organisation changed (its
@@ -209,7 +226,7 @@ def record_sync_changes(
         *_service_ids_of_channels([*channels.get("upserted", []), *channels.get("withdrawn", [])]),
         *_service_ids_of_organizations(touched_organizations),
     } - withdrawn_services
-    events = record_changes(
+    appended = record_changes(
         changes=[
             *(Change("service", pk, ChangeEvent.Action.UPSERT) for pk in sorted(upserted_services)),
             *(
@@ -241,11 +258,11 @@ def record_sync_changes(
             },
         },
     )
-    return events
+    return appended
 
 
 @transaction.atomic
-def record_source_visibility(*, source: Source) -> list[ChangeEvent]:
+def record_source_visibility(*, source: Source) -> int:
     """A source was enabled or disabled: all its services and organisations change at once."""
     action = ChangeEvent.Action.UPSERT if source.enabled else ChangeEvent.Action.DELETE
     active = {"source": source, "status": RecordStatus.ACTIVE}
@@ -272,10 +289,10 @@ def _is_article(page: Page) -> bool:
 
 
 @transaction.atomic
-def record_page_published(*, page: Page) -> list[ChangeEvent]:
+def record_page_published(*, page: Page) -> int:
     """A publish that made the page live (a scheduled one is recorded when it goes live)."""
     if not page.live:
-        return []
+        return 0
     return _record_page_change(
         page,
         action=ChangeEvent.Action.UPSERT,
@@ -285,7 +302,7 @@ def record_page_published(*, page: Page) -> list[ChangeEvent]:
 
 
 @transaction.atomic
-def record_page_unpublished(*, page: Page) -> list[ChangeEvent]:
+def record_page_unpublished(*, page: Page) -> int:
     """Unpublished, expired (publish_scheduled unpublishes) or deleted while live."""
     return _record_page_change(
         page, action=ChangeEvent.Action.DELETE, event=WebhookEvent.CONTENT_UNPUBLISHED
@@ -294,14 +311,14 @@ def record_page_unpublished(*, page: Page) -> list[ChangeEvent]:
 
 def _record_page_change(
     page: Page, *, action: str, event: str, languages: list[str] | None = None
-) -> list[ChangeEvent]:
+) -> int:
     """An article goes to the change log (which retires cached responses); a topic page only
     retires them. Webhook subscribers hear of both."""
     if not isinstance(page, (ArticlePage, TopicPage)):
-        return []
-    events = []
+        return 0
+    appended = 0
     if isinstance(page, ArticlePage):
-        events = record_changes(changes=[_article_change(page, action)])
+        appended = record_changes(changes=[_article_change(page, action)])
     else:
         transaction.on_commit(bump_content_generation)
     payload: dict[str, Any] = {
@@ -312,20 +329,20 @@ def _record_page_change(
     if languages is not None:
         payload["languages"] = languages
     notify_subscribers(event=event, payload=payload)
-    return events
+    return appended
 
 
 @transaction.atomic
-def record_page_deleted(*, page: Page) -> list[ChangeEvent]:
+def record_page_deleted(*, page: Page) -> int:
     if not isinstance(page, ArticlePage):
-        return []
+        return 0
     if page.live:
         return record_page_unpublished(page=page)
     return record_changes(changes=[_article_change(page, ChangeEvent.Action.DELETE)])
 
 
 @transaction.atomic
-def record_pages_moved(*, page: Page) -> list[ChangeEvent]:
+def record_pages_moved(*, page: Page) -> int:
     """A move changes the URL path of the page and all its descendants."""
     articles = ArticlePage.objects.descendant_of(page, inclusive=True).live()
     return record_changes(
@@ -337,7 +354,7 @@ def record_pages_moved(*, page: Page) -> list[ChangeEvent]:
 
 
 @transaction.atomic
-def record_view_restriction_changed(*, page_id: int, removed: bool) -> list[ChangeEvent]:
+def record_view_restriction_changed(*, page_id: int, removed: bool) -> int:
     """A view restriction hides the page and its subtree in every locale (cms.selectors rule).
 
     Added: deletes for the live articles there. Removed: upserts; whatever is still
@@ -345,7 +362,7 @@ def record_view_restriction_changed(*, page_id: int, removed: bool) -> list[Chan
     """
     page = Page.objects.filter(pk=page_id).first()
     if page is None:  # the page itself is being deleted; its deletion is recorded
-        return []
+        return 0
     copies = Page.objects.filter(translation_key=page.translation_key)
     paths = Q()
     for path in copies.values_list("path", flat=True):
@@ -381,4 +398,4 @@ def rebuild_change_log(*, force: bool = False) -> int:
             for pk in public_services().order_by("pk").values_list("pk", flat=True)
         ),
     ]
-    return len(record_changes(changes=changes))
+    return record_changes(changes=changes)

@@ -149,6 +149,26 @@ def test_a_changed_channel_or_organization_upserts_its_services(client):
     }
 
 
+def test_a_big_sync_is_written_in_batches_in_the_same_order(client, monkeypatch):
+    monkeypatch.setattr("frontend_api.services.EVENT_BATCH", 2)
+    monkeypatch.setattr("frontend_api.services.ID_BATCH", 2)
+    source = SourceFactory()
+    channels = [make_channel(source=source) for _ in range(3)]
+    services = [make_service(source=source, channels=(channel,)) for channel in channels]
+    withdrawn = make_service(source=source, status=RecordStatus.WITHDRAWN)
+
+    sync_signal(
+        source,
+        service={"upserted": [], "withdrawn": [withdrawn.pk]},
+        channel={"upserted": [channel.pk for channel in channels], "withdrawn": []},
+    )
+
+    assert events(client) == [
+        *(("service", service.pk, "upsert") for service in services),
+        ("service", withdrawn.pk, "delete"),
+    ]
+
+
 def test_disabling_a_source_deletes_its_records_and_enabling_restores_them(client):
     source = SourceFactory()
     service = make_service(source=source)
