@@ -13,7 +13,7 @@ import functools
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def _suggest(word: str) -> tuple[str, ...]:
 
 def clear_caches() -> None:
     """Forgets every cached analysis (after Voikko appears or disappears, in tests)."""
-    for cached in (_analyze, _suggest, word_forms, _index_terms):
+    for cached in (_analyze, _suggest, word_forms, _index_terms, _query_matcher, _token_terms):
         cached.cache_clear()
 
 
@@ -226,36 +226,44 @@ def highlight(text: str, query: str, *, lang: str = "fi", max_words: int = 30) -
     """A snippet of `text` around the first query match, matches wrapped in <mark>.
 
     Finnish matches by base form and compound part, so "neuvolaan" marks "Lastenneuvola".
-    Returns plain text with <mark> tags; escape the rest when rendering HTML.
+    Returns plain text with <mark> tags; escape the rest when rendering HTML. Words are
+    matched up to the first hit and then inside the snippet only, never through the rest.
     """
     tokens = list(WORD_RE.finditer(text or ""))
     if not tokens:
         return ""
+    matches = _query_matcher(query, lang)
+    first = next((index for index, token in enumerate(tokens) if matches(token.group())), None)
+    start = max(0, (first or 0) - max_words // 3)
+    end = min(len(tokens), start + max_words)
+    pieces, cursor = [], tokens[start].start()
+    for index in range(start, end):
+        token = tokens[index]
+        pieces.append(text[cursor : token.start()])
+        word = token.group()
+        marked = first is not None and index >= first and matches(word)
+        pieces.append(f"<mark>{word}</mark>" if marked else word)
+        cursor = token.end()
+    snippet = "".join(pieces)
+    return ("… " if start > 0 else "") + snippet + (" …" if end < len(tokens) else "")
+
+
+@functools.lru_cache(maxsize=1_024)
+def _query_matcher(query: str, lang: str) -> Callable[[str], bool]:
+    """Whether a word of the text matches `query` (built once per query and language)."""
     if lang == "fi":
-        wanted = set()
+        wanted: set[str] = set()
         for word in finnish_query_terms(query):
             wanted.update(word.baseforms)
             for parts in word.compounds:
                 wanted.update(parts)
             for suggestion in word.suggestions:
                 wanted.update(word_forms(suggestion).terms())
+        return lambda token: not wanted.isdisjoint(_token_terms(token))
+    prefixes = tuple(word.lower()[:5] for word in tokenize(query) if len(word) > 2)
+    return lambda token: token.lower().startswith(prefixes) if prefixes else False
 
-        def matches(token: str) -> bool:
-            return bool(wanted.intersection(word_forms(token).terms()))
-    else:
-        prefixes = [word.lower()[:5] for word in tokenize(query) if len(word) > 2]
 
-        def matches(token: str) -> bool:
-            return any(token.lower().startswith(prefix) for prefix in prefixes)
-
-    hits = [index for index, token in enumerate(tokens) if matches(token.group())]
-    start = max(0, (hits[0] if hits else 0) - max_words // 3)
-    end = min(len(tokens), start + max_words)
-    pieces, cursor = [], tokens[start].start()
-    for index in range(start, end):
-        token = tokens[index]
-        pieces.append(text[cursor : token.start()])
-        pieces.append(f"<mark>{token.group()}</mark>" if index in hits else token.group())
-        cursor = token.end()
-    snippet = "".join(pieces)
-    return ("… " if start > 0 else "") + snippet + (" …" if end < len(tokens) else "")
+@functools.lru_cache(maxsize=200_000)
+def _token_terms(token: str) -> frozenset[str]:
+    return frozenset(word_forms(token).terms())

@@ -8,25 +8,26 @@ On PostgreSQL one statement answers every language of the chain. Per language it
 matches in tiers, best kind of match first (every word with a title hit, every word, a title
 hit, any word; two tiers for one word), each tier capped at `CANDIDATES` rows taken shortest
 document first through an index, and a tier runs only while the tiers before it found fewer
-than `CANDIDATES`. The full ranking (`postgres.rank_expression`) then orders what the tiers
-found. So a very common word ("hoito" is in half of all services) reads a few hundred rows,
-not all of its matches; the order is exact while a tier has at most `CANDIDATES` matches.
-Widening costs one more query, only when needed: compound parts when a Finnish search found
-fewer than 10, similar titles (trigram index) when nothing was found.
+than `CANDIDATES`. The full ranking (`postgres.rank_expression`, written out as SQL text by
+`_rank_sql`) then orders what the tiers found. So a very common word ("hoito" is in half of
+all services) reads a few hundred rows, not all of its matches; the order is exact while a
+tier has at most `CANDIDATES` matches. Widening to compound parts (a Finnish language that
+found fewer than `ENOUGH`) rides along in the same statement, behind a condition PostgreSQL
+checks once; similar titles (trigram index) cost one more query when nothing was found.
+
+The statement is SQL text built here: the public rules are compiled once a request (one
+probe per kind) and every tier reuses that text, so the ORM builds no query per tier.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, TrigramWordSimilarity
 from django.db import connections, transaction
 from django.db.models import (
     BigIntegerField,
-    BooleanField,
     Exists,
-    F,
     OuterRef,
     Q,
     QuerySet,
@@ -38,9 +39,9 @@ from django.db.models.expressions import RawSQL
 from frontend_api.models import SearchEntry
 from frontend_api.search.analysis import did_you_mean, tokenize
 from frontend_api.search.postgres import (
+    RANK_WEIGHTS,
     TRIGRAM_THRESHOLD,
     build_search_query,
-    rank_expression,
     ranked_rows,
     uses_voikko,
 )
@@ -86,13 +87,14 @@ def search_index(
     results = SearchResults()
     if not tokenize(query) or (articles is None and services is None):
         return results
-    entries = {
-        lang: _visible_entries(lang, chain[:position], articles=articles, services=services)
-        for position, lang in enumerate(chain)
-    }
     if connections[SearchEntry.objects.db].vendor == "postgresql":
-        _search_postgres(results, query=query, entries=entries)
+        visibility = _Visibility.of(articles=articles, services=services)
+        _search_postgres(results, query=query, chain=chain, entries=visibility)
     else:
+        entries = {
+            lang: _visible_entries(lang, chain[:position], articles=articles, services=services)
+            for position, lang in enumerate(chain)
+        }
         _search_each_language(results, query=query, entries=entries)
     # Stable: equal scores keep the requested language first.
     results.hits.sort(key=lambda hit: -hit.score)
@@ -140,51 +142,120 @@ class _Language:
     """One language's part of the search: its queries and what it found."""
 
     lang: str
-    entries: QuerySet
+    earlier: tuple[str, ...]
     all_words: SearchQuery | None
     any_word: SearchQuery | None
     rows: list[tuple] = field(default_factory=list)
     strategy: str = "none"
+    # Rows of the widening to compound parts, when it was part of the statement.
+    parts_rows: list[tuple] | None = None
 
 
-def _search_postgres(results: SearchResults, *, query: str, entries: dict[str, QuerySet]) -> None:
+@dataclass(frozen=True)
+class _Visibility:
+    """The public rule as SQL on the entry table: each kind's public queryset probed by id."""
+
+    articles: QuerySet | None
+    services: QuerySet | None
+    sql: str
+    params: tuple
+
+    @classmethod
+    def of(cls, *, articles: QuerySet | None, services: QuerySet | None) -> _Visibility:
+        parts, params = [], []
+        for kind, public in (
+            (SearchEntry.Kind.ARTICLE, articles),
+            (SearchEntry.Kind.SERVICE, services),
+        ):
+            if public is None:
+                continue
+            # Compiled on its own, once a request: the same text serves every tier.
+            entry_object = RawSQL(f"{_ENTRY}.object_id", ())  # noqa: S611  (our own column name)
+            probe = public.order_by().filter(pk=entry_object).values("pk")
+            probe_sql, probe_params = probe[:1].query.sql_with_params()
+            parts.append(f"({_ENTRY}.kind = %s AND ({probe_sql}) IS NOT NULL)")
+            params += [str(kind), *probe_params]
+        return cls(articles, services, "(" + " OR ".join(parts) + ")", tuple(params))
+
+    def entries(self, language: _Language) -> QuerySet[SearchEntry]:
+        return _visible_entries(
+            language.lang, language.earlier, articles=self.articles, services=self.services
+        )
+
+    def condition(self, language: _Language) -> tuple[str, list]:
+        """`_visible_entries()` but the language, as a condition on the entry table."""
+        sql, params = self.sql, list(self.params)
+        if language.earlier and self.services is not None:
+            earlier = ", ".join(["%s"] * len(language.earlier))
+            # Only our own names go into the text; every value is a parameter.
+            sql += (
+                f" AND NOT ({_ENTRY}.kind = %s AND EXISTS (SELECT 1 FROM {_ENTRY} earlier"  # noqa: S608
+                f" WHERE earlier.kind = %s AND earlier.object_id = {_ENTRY}.object_id"
+                f" AND earlier.lang IN ({earlier})))"
+            )
+            kind = str(SearchEntry.Kind.SERVICE)
+            params += [kind, kind, *language.earlier]
+        return sql, params
+
+
+_ENTRY = '"frontend_api_searchentry"'
+
+
+def _search_postgres(
+    results: SearchResults, *, query: str, chain: tuple[str, ...], entries: _Visibility
+) -> None:
     languages = []
-    for lang, visible in entries.items():
+    for position, lang in enumerate(chain):
         all_words = build_search_query(query, lang, mode="all")
         any_word = build_search_query(query, lang, mode="any")
-        languages.append(_Language(lang, visible, all_words, any_word))
+        languages.append(_Language(lang, chain[:position], all_words, any_word))
     searchable = [language for language in languages if language.all_words and language.any_word]
     if searchable:
-        statements = [
-            _tiered_select(
+        statements = []
+        for position, language in enumerate(searchable):
+            statement = _tiered_select(
                 f"l{position}",
-                language.entries,
+                language,
+                entries,
                 tiers=_word_tiers(query, language.all_words, language.any_word),
-                rank=rank_expression(
-                    "search_vector",
-                    language.any_word,
-                    all_words=language.all_words,
-                    title_vector_field="title_vector",
-                ),
+                rank=_rank_sql(language.any_word, all_words=language.all_words),
                 position=position,
                 prefix=_has_prefix(language.any_word),
             )
-            for position, language in enumerate(searchable)
-        ]
+            statements.append(statement)
+            # Widening to compound parts rides along in the same statement, and runs only
+            # if this language's tiers found fewer than ENOUGH (checked once): no 2nd query.
+            parts = _parts_select(
+                f"p{position}",
+                language,
+                entries,
+                query=query,
+                position=len(searchable) + position,
+                gate=statement.found,
+            )
+            if parts is not None:
+                language.parts_rows = []
+                statements.append(parts)
         for row in _run(statements):
-            language = searchable[row[-1]]
-            language.rows.append(row)
-            language.strategy = "any"
+            language = searchable[row[-1] % len(searchable)]
+            if row[-1] < len(searchable):
+                language.rows.append(row)
+                language.strategy = "any"
+            else:
+                language.parts_rows.append(row)
     first = languages[0].lang
     results.did_you_mean = did_you_mean(query) if first == "fi" else None
     strategies = []
     for language in languages:
         if language.any_word is not None and len(language.rows) < ENOUGH:
-            _widen_to_parts(language, query=query)
+            if language.parts_rows is None:
+                _widen_to_parts(language, entries, query=query)
+            elif language.parts_rows:
+                language.rows, language.strategy = language.parts_rows, "parts"
         if language.any_word is not None and not language.rows and not results.hits:
             # Similar titles are for misspellings: in a fallback language only while nothing
             # was found yet.
-            _similar_titles(language, query=query)
+            _similar_titles(language, entries, query=query)
         if language.rows:
             strategies.append(language.strategy)
         results.hits.extend(_hit(row) for row in language.rows)
@@ -192,54 +263,102 @@ def _search_postgres(results: SearchResults, *, query: str, entries: dict[str, Q
         results.strategy = min(strategies, key=STRATEGY_ORDER.index)
 
 
-def _word_tiers(query: str, all_words: SearchQuery, any_word: SearchQuery) -> list[Q]:
-    """Kinds of match from best to worst, as `rank_expression` scores them."""
-    title_any, body_any = Q(title_vector=any_word), Q(search_vector=any_word)
+# A tier: entries matching every (vector column, query) pair.
+_Tier = list[tuple[str, SearchQuery]]
+
+
+def _word_tiers(query: str, all_words: SearchQuery, any_word: SearchQuery) -> list[_Tier]:
+    """Kinds of match from best to worst, as `postgres.rank_expression` scores them."""
+    title_any, body_any = ("title_vector", any_word), ("search_vector", any_word)
     if len(tokenize(query)) == 1:
-        return [title_any, body_any]
-    body_all = Q(search_vector=all_words)
-    return [body_all & title_any, body_all, title_any, body_any]
+        return [[title_any], [body_any]]
+    body_all = ("search_vector", all_words)
+    return [[body_all, title_any], [body_all], [title_any], [body_any]]
 
 
 def _has_prefix(query: SearchQuery) -> bool:
     return any(":*" in str(getattr(part, "value", "")) for part in query.get_source_expressions())
 
 
-def _widen_to_parts(language: _Language, *, query: str) -> None:
+def _tsquery(query: SearchQuery) -> tuple[str, list]:
+    compiler = SearchEntry.objects.none().query.get_compiler(SearchEntry.objects.db)
+    sql, params = compiler.compile(query)
+    return f"({sql})", list(params)
+
+
+def _rank_sql(
+    query: SearchQuery, *, all_words: SearchQuery, any_word: SearchQuery | None = None
+) -> tuple[str, list]:
+    """`postgres.rank_expression(…, title_vector_field="title_vector")` as SQL text: the same
+    terms, without building and compiling the expression for every request."""
+    vector = f"{_ENTRY}.search_vector"
+    title = f"COALESCE({_ENTRY}.title_vector, ts_filter({vector}, '{{a}}'))"
+    query_sql, query_params = _tsquery(query)
+    sql = f"ts_rank(%s::float4[], {vector}, {query_sql}, 1)"
+    params: list = [RANK_WEIGHTS, *query_params]
+    terms = [(title, query_sql, query_params, 1.0)]
+    for tier_query, points in ((all_words, 2.0), (any_word, 1.0)):
+        if tier_query is not None:
+            tier_sql, tier_params = _tsquery(tier_query)
+            terms += [(vector, tier_sql, tier_params, points), (title, tier_sql, tier_params, 1.0)]
+    for column, term_sql, term_params, points in terms:
+        sql += f" + CASE WHEN {column} @@ {term_sql} THEN %s ELSE %s END"
+        params += [*term_params, points, 0.0]
+    return sql, params
+
+
+def _widen_to_parts(language: _Language, entries: _Visibility, *, query: str) -> None:
     """Few hits in Finnish: any part of a compound too ("puheterapeutti" finds "Puheterapian
     palvelut"), still ranking documents that match the words themselves first."""
-    if not uses_voikko(language.lang):
+    statement = _parts_select("parts", language, entries, query=query, position=0)
+    if statement is None:
         return
-    parts = build_search_query(query, language.lang, mode="parts")
-    if parts is None:
-        return
-    statement = _tiered_select(
-        "parts",
-        language.entries,
-        tiers=[Q(search_vector=language.any_word), Q(title_vector=parts), Q(search_vector=parts)],
-        rank=rank_expression(
-            "search_vector",
-            parts,
-            all_words=language.all_words,
-            any_word=language.any_word,
-            title_vector_field="title_vector",
-        ),
-        position=0,
-        prefix=_has_prefix(language.any_word) or _has_prefix(parts),
-    )
     widened = _run([statement])
     if widened:
         language.rows, language.strategy = widened, "parts"
 
 
-def _similar_titles(language: _Language, *, query: str) -> None:
+def _parts_select(
+    name: str,
+    language: _Language,
+    entries: _Visibility,
+    *,
+    query: str,
+    position: int,
+    gate: tuple[str, list] | None = None,
+) -> _Statement | None:
+    """The widening of `_widen_to_parts()`, or None where there is none (not Voikko Finnish,
+    no compound parts); `gate`: a condition every tier of it needs, checked once."""
+    if not uses_voikko(language.lang):
+        return None
+    parts = build_search_query(query, language.lang, mode="parts")
+    if parts is None:
+        return None
+    return _tiered_select(
+        name,
+        language,
+        entries,
+        tiers=[
+            [("search_vector", language.any_word)],
+            [("title_vector", parts)],
+            [("search_vector", parts)],
+        ],
+        rank=_rank_sql(parts, all_words=language.all_words, any_word=language.any_word),
+        position=position,
+        prefix=_has_prefix(language.any_word) or _has_prefix(parts),
+        gate=gate,
+    )
+
+
+def _similar_titles(language: _Language, entries: _Visibility, *, query: str) -> None:
     """Titles similar to the query (pg_trgm word similarity), through the trigram index.
 
     The index answers `<%` at the session's threshold only, so it is set for this
     transaction; the similarity is still compared with TRIGRAM_THRESHOLD itself.
     """
     similar = (
-        language.entries.filter(title__trigram_word_similar=query)
+        entries.entries(language)
+        .filter(title__trigram_word_similar=query)
         .annotate(rank=TrigramWordSimilarity(query, "title"), position=Value(0))
         .filter(rank__gte=TRIGRAM_THRESHOLD)
         .order_by("-rank", "pk")
@@ -258,49 +377,69 @@ def _similar_titles(language: _Language, *, query: str) -> None:
 
 @dataclass(frozen=True)
 class _Statement:
-    ctes: list[tuple[str, tuple]]
-    select: tuple[str, tuple]
+    ctes: list[tuple[str, list]]
+    select: tuple[str, list]
+    # A condition without columns: whether the tiers found fewer than ENOUGH.
+    found: tuple[str, list]
 
 
 def _tiered_select(
-    name: str, entries: QuerySet, *, tiers: list[Q], rank: Any, position: int, prefix: bool
+    name: str,
+    language: _Language,
+    entries: _Visibility,
+    *,
+    tiers: list[_Tier],
+    rank: tuple[str, list],
+    position: int,
+    prefix: bool,
+    gate: tuple[str, list] | None = None,
 ) -> _Statement:
     """The best `CANDIDATES` entries of the tiers' matches by `rank` (see the module docstring).
 
     Each tier is a CTE of at most `CANDIDATES` ids, shortest documents first; from the second
     on it carries a condition without columns (how many the tiers before found), which
-    PostgreSQL checks once before reading anything.
+    PostgreSQL checks once before reading anything. Written as SQL text (only our own names
+    and compiled fragments go into it; every value is a parameter).
     """
-    ctes: list[tuple[str, tuple]] = []
-    names: list[str] = []
+    visible_sql, visible_params = entries.condition(language)
     # PostgreSQL estimates prefix matches ('perheneuvol':*) far too common and would walk the
     # length index through every entry of the language: read those through the GIN index.
-    order = F("lexeme_count") + 0 if prefix else F("lexeme_count")
+    order = f"{_ENTRY}.lexeme_count + 0" if prefix else f"{_ENTRY}.lexeme_count"
+    ctes: list[tuple[str, list]] = []
+    names: list[str] = []
     for index, tier in enumerate(tiers):
-        matches = entries.filter(tier)
+        conditions = [f"{_ENTRY}.lang = %s", visible_sql]
+        params = [language.lang, *visible_params]
+        for column, tier_query in tier:
+            tier_sql, tier_params = _tsquery(tier_query)
+            conditions.append(f"{_ENTRY}.{column} @@ {tier_sql}")
+            params += tier_params
         if names:
-            # Only our own CTE names go into the text; the cap is a parameter.
             found = " UNION ".join(f"SELECT {earlier}.id FROM {earlier}" for earlier in names)  # noqa: S608
-            matches = matches.filter(
-                RawSQL(  # noqa: S611
-                    f"(SELECT count(*) FROM ({found}) AS found) < %s",  # noqa: S608
-                    (CANDIDATES,),
-                    output_field=BooleanField(),
-                )
-            )
-        capped = matches.order_by(order, "pk").values_list("pk")[:CANDIDATES]
-        sql, params = capped.query.sql_with_params()
+            conditions.append(f"(SELECT count(*) FROM ({found}) AS found) < %s")  # noqa: S608
+            params.append(CANDIDATES)
+        if gate is not None:
+            conditions.append(gate[0])
+            params += gate[1]
         names.append(f"{name}_tier{index}")
-        ctes.append((f"{names[-1]} (id) AS ({sql})", params))
+        where = " AND ".join(conditions)
+        ctes.append(
+            (
+                f"{names[-1]} (id) AS (SELECT {_ENTRY}.id FROM {_ENTRY} WHERE {where}"  # noqa: S608
+                f" ORDER BY {order}, {_ENTRY}.id LIMIT %s)",
+                [*params, CANDIDATES],
+            )
+        )
     # Qualified: a bare `id` would silently mean the outer query's column.
     found = " UNION ".join(f"SELECT {tier_name}.id FROM {tier_name}" for tier_name in names)  # noqa: S608
-    best = (
-        SearchEntry.objects.filter(pk__in=RawSQL(found, ()))  # noqa: S611
-        .annotate(rank=rank, position=Value(position))
-        .order_by("-rank", "pk")
-        .values_list("pk", *FIELDS, "rank", "position")[:CANDIDATES]
+    columns = ", ".join(f"{_ENTRY}.{column}" for column in ("id", *FIELDS))
+    rank_sql, rank_params = rank
+    select = (
+        f"SELECT {columns}, {rank_sql} AS rank, %s AS position FROM {_ENTRY}"  # noqa: S608
+        f" WHERE {_ENTRY}.id IN ({found}) ORDER BY 7 DESC, 1 ASC LIMIT %s"
     )
-    return _Statement(ctes, best.query.sql_with_params())
+    enough = (f"(SELECT count(*) FROM ({found}) AS found) < %s", [ENOUGH])  # noqa: S608
+    return _Statement(ctes, (select, [*rank_params, position, CANDIDATES]), enough)
 
 
 def _run(statements: list[_Statement]) -> list[tuple]:

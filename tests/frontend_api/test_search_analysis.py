@@ -144,3 +144,26 @@ def test_basic_search_without_postgresql_needs_every_word_in_some_field():
 
     assert [s.name for s in found] == ["Perheneuvola Espoo"]
     assert basic_search(queryset, query="  ", fields=["name"]).count() == 0
+
+
+@needs_voikko
+def test_highlight_finds_a_match_deep_in_a_long_text_and_marks_only_the_snippet():
+    text = " ".join(["Palvelu"] * 500) + " Lastenneuvolassa punnitaan. " + "Neuvolaan " * 100
+
+    snippet = highlight(text, "neuvola", max_words=6)
+
+    assert (
+        snippet
+        == "… Palvelu Palvelu <mark>Lastenneuvolassa</mark> punnitaan. <mark>Neuvolaan</mark> <mark>Neuvolaan</mark> …"
+    )
+
+
+def test_highlight_in_swedish_and_english_matches_word_beginnings():
+    text = "Barnrådgivningen följer barnets tillväxt. Rådgivning för familjer."
+
+    assert highlight(text, "rådgivning", lang="sv", max_words=4) == (
+        "… tillväxt. <mark>Rådgivning</mark> för familjer"
+    )
+    assert highlight("Health clinic for children", "xy", lang="en", max_words=2) == (
+        "Health clinic …"
+    )

@@ -14,6 +14,7 @@ from federation.selectors import public_services
 from frontend_api.models import SearchEntry
 from frontend_api.search import query as search_query
 from frontend_api.search.analysis import voikko_available
+from frontend_api.search.postgres import build_search_query, rank_expression
 from frontend_api.search.query import search_index
 from frontend_api.search.services import index_services
 from tests.factories.federation import ServiceFactory, SourceFactory
@@ -142,3 +143,58 @@ def test_withdrawn_services_are_not_found_through_a_capped_tier(monkeypatch):
     )
 
     assert [hit.object_id for hit in results.hits] == [services[2].pk]
+
+
+def test_hits_are_scored_as_rank_expression_scores_them():
+    # Enough hits (ENOUGH) that the search is not widened to compound parts.
+    services = services_named(
+        [*(f"Kotihoito {n}" for n in range(6)), *(f"Siivous {n}" for n in range(6))],
+        description="Kotihoito ja siivous kotona",
+    )
+    index_services(service_ids=[service.pk for service in services])
+    query = "kotihoito siivous"
+    rank = rank_expression(
+        "search_vector",
+        build_search_query(query, "fi", mode="any"),
+        all_words=build_search_query(query, "fi", mode="all"),
+        title_vector_field="title_vector",
+    )
+    expected = SearchEntry.objects.filter(kind="service", lang="fi").annotate(rank=rank)
+
+    results = search_index(query=query, chain=("fi",), articles=None, services=public_services())
+
+    assert {hit.object_id: hit.score for hit in results.hits} == {
+        entry.object_id: round(entry.rank, 4) for entry in expected
+    }
+    assert results.strategy == "any"
+    assert len(results.hits) == 12
+
+
+@pytest.mark.skipif(not voikko_available(), reason="Voikko (libvoikko1 + voikko-fi) not installed")
+def test_a_search_widened_to_compound_parts_is_still_one_sql_query(
+    client, django_assert_num_queries
+):
+    [therapy] = services_named(["Puheterapian palvelut"])
+    index_services(service_ids=[therapy.pk])
+
+    with django_assert_num_queries(1):
+        response = client.get(URL, {"q": "puheterapeutti", "lang": "fi", "kind": "service"})
+
+    assert response.json()["meta"]["strategy"] == "parts"
+    assert [item["id"] for item in response.json()["results"]] == [therapy.pk]
+
+
+@pytest.mark.skipif(not voikko_available(), reason="Voikko (libvoikko1 + voikko-fi) not installed")
+def test_a_fallback_language_is_widened_to_compound_parts_in_the_same_query(
+    client, django_assert_num_queries
+):
+    source = SourceFactory()
+    therapy = ServiceFactory(source=source, name={"fi": "Puheterapian palvelut"})
+    in_swedish = ServiceFactory(source=source, name={"fi": "Puhe", "sv": "Puheterapeutti i Vasa"})
+    index_services(service_ids=[therapy.pk, in_swedish.pk])
+
+    with django_assert_num_queries(1):
+        response = client.get(URL, {"q": "puheterapeutti", "lang": "sv", "kind": "service"})
+
+    found = {(item["id"], item["lang"]) for item in response.json()["results"]}
+    assert found == {(in_swedish.pk, "sv"), (therapy.pk, "fi")}
