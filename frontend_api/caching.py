@@ -17,11 +17,12 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import set_response_etag
 
 GENERATION_KEY = "pesa:api:content-generation"
 KEY_PREFIX = "pesa:api:response"
 # Headers a cached response must replay besides its body.
-CACHED_HEADERS = ("Content-Type", "Content-Language", "Pesa-Language-Fallback")
+CACHED_HEADERS = ("Content-Type", "Content-Language", "Pesa-Language-Fallback", "ETag")
 
 
 def content_generation() -> int:
@@ -84,6 +85,10 @@ def _response(entry: dict[str, Any]) -> HttpResponse:
 
 
 def store_response(key: str, response: HttpResponse, *, generation: int) -> None:
+    """Stores the rendered response with its ETag (Django's: the body's MD5), so a hit is
+    answered without hashing the body again."""
+    if not response.has_header("ETag"):
+        set_response_etag(response)
     entry: dict[str, Any] = {
         "generation": generation,
         "status": response.status_code,

@@ -132,3 +132,21 @@ def test_a_response_rendered_across_a_generation_bump_is_never_served(rf):
 
     assert missed is None
     assert hit is None
+
+
+def test_a_hit_answers_with_the_stored_etag_without_hashing_the_body_again(
+    client, thing, response_cache, monkeypatch
+):
+    miss = client.get("/api/v1/things/")
+    hashed = []
+    monkeypatch.setattr(
+        "frontend_api.middleware.set_response_etag", lambda response: hashed.append(response)
+    )
+
+    hit = client.get("/api/v1/things/")
+    not_modified = client.get("/api/v1/things/", headers={"If-None-Match": miss["ETag"]})
+
+    assert hit["X-Cache"] == "HIT"
+    assert hit["ETag"] == miss["ETag"]
+    assert not_modified.status_code == 304
+    assert hashed == []
