@@ -41,6 +41,24 @@ def in_language(public: QuerySet[Page], chain: tuple[str, ...]) -> QuerySet[Page
     return public.filter(condition)
 
 
+def best_in_language(public: QuerySet[Page], chain: tuple[str, ...]) -> QuerySet[Page]:
+    """The rows of `in_language(public, chain)`, read in one pass for a prepared statement:
+    each translation group's page in the first language of `chain` that has one
+    (`DISTINCT ON`, PostgreSQL). `in_language`'s NOT EXISTS per row gets a generic plan
+    that probes every row (measured 8 against 2 ms a page for sv → fi)."""
+    position = Case(
+        *(When(locale__language_code=lang, then=Value(index)) for index, lang in enumerate(chain)),
+        output_field=IntegerField(),
+    )
+    best = (
+        public.filter(locale__language_code__in=chain)
+        .order_by("translation_key", position)
+        .distinct("translation_key")
+        .values("pk")
+    )
+    return public.filter(pk__in=best)
+
+
 def ordered_by_ids(queryset: QuerySet, ids: list[int]) -> QuerySet:
     """`queryset` limited to `ids`, in that order (search rank)."""
     if not ids:

@@ -14,6 +14,7 @@ from wagtail.models import PageViewRestriction
 
 from cms.models import TargetGroup
 from cms.selectors import live_articles, live_articles_inline
+from frontend_api.filters.content import best_in_language, in_language
 from frontend_api.views.content import ARTICLE_BY_ID, PLAIN_LIST_PAGE
 
 pytestmark = pytest.mark.django_db
@@ -230,3 +231,29 @@ def test_every_page_of_the_list_runs_the_statement_compiled_for_its_language_and
     assert compiled == [(("fi",), 3), (("fi",), 100), (("fi",), 2)]
     assert [page["count"] for page in pages] == [7] * 6
     assert [len(page["results"]) for page in pages] == [3, 3, 1, 7, 2, 1]
+
+
+def test_the_one_pass_language_choice_picks_the_same_pages_as_the_per_row_rule(tree):
+    baby = tree["baby"]
+    article(baby, texts={"sv": {"title": "Bara svenska", "slug": "bara-svenska"}})
+    withdrawn = article(
+        baby,
+        texts={
+            "fi": {"title": "Vain suomeksi", "slug": "vain-suomeksi"},
+            "sv": {"title": "Utkast", "slug": "utkast"},
+        },
+    )
+    withdrawn["sv"].unpublish()
+    article(
+        baby,
+        texts={
+            "fi": {"title": "Kaikilla", "slug": "kaikilla"},
+            "sv": {"title": "På alla", "slug": "pa-alla"},
+        },
+    )
+
+    for chain in (("fi",), ("sv", "fi"), ("en", "fi"), ("en", "sv", "fi"), ("fi", "sv")):
+        public = live_articles_inline()
+        expected = set(in_language(public, chain).values_list("pk", flat=True))
+        assert set(best_in_language(public, chain).values_list("pk", flat=True)) == expected
+    assert len(set(in_language(live_articles_inline(), ("sv", "fi")))) == 10
