@@ -83,8 +83,13 @@ def broker_mode() -> Iterator[None]:
 
 
 def use_broker(url: str) -> None:
-    """Points the app at `url`, dropping pooled connections to any other broker."""
+    """Points the app at `url`, dropping pooled connections to any other broker.
+
+    The read and write URLs too: Celery prefers a `CELERY_BROKER_URL` in the environment
+    over `broker_url`, but not over them."""
     celery_app.conf.broker_url = url
+    celery_app.conf.broker_read_url = url
+    celery_app.conf.broker_write_url = url
     celery_app.close()  # closes and forgets the producer pool built for the old URL
 
 
