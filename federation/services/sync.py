@@ -486,8 +486,7 @@ class Feed:
         else:
             self._record(record, fingerprint=raw.fingerprint, prepared=prepared)
 
-    def _unchanged_copy(self, kind: str, origin_id: str) -> None:
-        """What `_record` does with a copy of a spooled record that equals the stored row."""
+    def _duplicate(self, kind: str, origin_id: str) -> None:
         self.issue(
             reason=RecordIssue.Reason.DUPLICATE,
             severity=RecordIssue.Severity.WARNING,
@@ -495,6 +494,10 @@ class Feed:
             origin_id=origin_id,
             kind=kind,
         )
+
+    def _unchanged_copy(self, kind: str, origin_id: str) -> None:
+        """What `_record` does with a copy of a spooled record that equals the stored row."""
+        self._duplicate(kind, origin_id)
         self.flagged_withdrawn[kind].discard(origin_id)
         self.changed[kind].pop(origin_id, None)
         self.refingerprinted[kind].pop(origin_id, None)
@@ -573,13 +576,7 @@ class Feed:
         if previous is None:
             self.valid_count += 1
         elif previous != short:
-            self.issue(
-                reason=RecordIssue.Reason.DUPLICATE,
-                severity=RecordIssue.Severity.WARNING,
-                message="the feed lists this id more than once with different content; the last one is kept",
-                origin_id=origin_id,
-                kind=kind,
-            )
+            self._duplicate(kind, origin_id)
         self.flagged_withdrawn[kind].discard(origin_id)
         unchanged = (
             current is not None and current != _WITHDRAWN and _stored_hash(current) == short != 0
