@@ -12,7 +12,7 @@ import pytest
 
 from federation.models import Source, SyncRun
 from federation.services import sync_source
-from importers.base import FeedMalformed, Importer, ParsedRecord, RecordError
+from importers.base import FeedMalformed, Importer, ParsedRecord, RawItem, RecordError
 from importers.http import fetch
 from tests.factories.federation import SourceFactory
 
@@ -52,6 +52,27 @@ class ListImporter(Importer):
                     for m in item.get("repairs", [])
                 ),
             )
+
+
+class FingerprintedListImporter(ListImporter):
+    """The test list format, split into fingerprinted raw items first (`raw_items` /
+    `parse_raw`). An item {"id", "invalid": "why"} is rejected when it is parsed."""
+
+    def raw_items(self, document: bytes) -> Iterator[RawItem | ParsedRecord | RecordError]:
+        for item in orjson.loads(document):
+            yield RawItem(
+                kind=item.get("kind", "service"),
+                source_id=item["id"],
+                fingerprint=self.fingerprint(item),
+                item=item,
+            )
+
+    def parse_raw(self, raw: RawItem) -> ParsedRecord | RecordError:
+        item: dict[str, Any] = raw.item
+        if "invalid" in item:
+            return RecordError(source_id=item["id"], message=item["invalid"], kind=raw.kind)
+        (record,) = self.parse(orjson.dumps([item]))
+        return record
 
 
 class Feed:

@@ -3,11 +3,9 @@ its items (importers/base.py, `raw_items` / `parse_raw`), and what it must still
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -16,7 +14,7 @@ from federation.models import Service, ServiceChannel, SyncRun
 from federation.services import sync_source
 from importers.base import ParsedRecord, RawItem, RecordError
 from tests.factories.federation import SourceFactory
-from tests.federation.conftest import ListImporter
+from tests.federation.conftest import FingerprintedListImporter
 
 pytestmark = pytest.mark.django_db
 
@@ -24,31 +22,15 @@ FORMAT = "test-fingerprinted"
 RECORD_TABLES = ("federation_service", "federation_organization", "federation_channel")
 
 
-class FingerprintingImporter(ListImporter):
-    """The test list format, split into raw items first; `parsed` names every item parsed.
-
-    An item {"id", "invalid": "why"} is rejected when it is parsed.
-    """
+class FingerprintingImporter(FingerprintedListImporter):
+    """The fingerprinted test list format; `parsed` names every item parsed."""
 
     format = FORMAT
     parsed: list[str] = []
 
-    def raw_items(self, document: bytes) -> Iterator[RawItem | ParsedRecord | RecordError]:
-        for item in orjson.loads(document):
-            yield RawItem(
-                kind=item.get("kind", "service"),
-                source_id=item["id"],
-                fingerprint=self.fingerprint(item),
-                item=item,
-            )
-
     def parse_raw(self, raw: RawItem) -> ParsedRecord | RecordError:
-        item: dict[str, Any] = raw.item
-        self.parsed.append(item["id"])
-        if "invalid" in item:
-            return RecordError(source_id=item["id"], message=item["invalid"], kind=raw.kind)
-        (record,) = self.parse(orjson.dumps([item]))
-        return record
+        self.parsed.append(raw.item["id"])
+        return super().parse_raw(raw)
 
 
 @pytest.fixture

@@ -12,10 +12,9 @@ from django.db import connection
 
 from federation.models import Channel, Organization, RecordIssue, Service, Source, SyncRun
 from federation.services import parsing, sync_source
-from importers.base import ParsedRecord, RawItem, RecordError
 from importers.http import fetch
 from tests.factories.federation import SourceFactory
-from tests.federation.conftest import Feed, ListImporter
+from tests.federation.conftest import Feed, FingerprintedListImporter
 
 pytestmark = pytest.mark.django_db
 
@@ -23,31 +22,15 @@ FORMAT = "test-paged"
 URL = "https://feeds.example.org/paged.json"
 
 
-class PagedImporter(ListImporter):
-    """The test list format, paged: the feed is a JSON list of documents (lists of items),
-    each split into fingerprinted raw items. {"id", "invalid": "why"} is rejected."""
+class PagedImporter(FingerprintedListImporter):
+    """The fingerprinted test list format, paged: the feed is a JSON list of documents
+    (lists of items)."""
 
     format = FORMAT
 
     def documents(self) -> Iterator[bytes]:
         for document in orjson.loads(fetch(self.http, self.url)):
             yield orjson.dumps(document)
-
-    def raw_items(self, document: bytes) -> Iterator[RawItem | ParsedRecord | RecordError]:
-        for item in orjson.loads(document):
-            yield RawItem(
-                kind=item.get("kind", "service"),
-                source_id=item["id"],
-                fingerprint=self.fingerprint(item),
-                item=item,
-            )
-
-    def parse_raw(self, raw: RawItem) -> ParsedRecord | RecordError:
-        item: dict[str, Any] = raw.item
-        if "invalid" in item:
-            return RecordError(source_id=item["id"], message=item["invalid"], kind=raw.kind)
-        (record,) = self.parse(orjson.dumps([item]))
-        return record
 
 
 @pytest.fixture
