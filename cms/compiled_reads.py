@@ -39,24 +39,18 @@ class CompiledRead:
         self.local = threading.local()
 
     def rows(self, *, shape: dict[str, Hashable], **values: Any) -> list[dict[str, Any]]:
-        sql, params, _positions, compiler, names = self._compiled(shape, values)
-        params = self._bound_params(shape, values)
+        compiled = self._compiled(shape, values)
+        sql, _params, _positions, compiler, names = compiled
         with server_binding_cursor(compiler.connection, prepare=self.prepare) as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, _bound_params(compiled, values))
             fetched = cursor.fetchall()
         return [dict(zip(names, row, strict=True)) for row in compiler.results_iter([fetched])]
 
     def bound(self, *, shape: dict[str, Hashable], **values: Any) -> tuple[str, list[Any]]:
         """The SQL compiled for `shape` and its parameters for `values`, for a caller that
         runs it as a part of a statement of its own (rows come back unconverted then)."""
-        return self._compiled(shape, values)[0], self._bound_params(shape, values)
-
-    def _bound_params(self, shape: dict[str, Hashable], values: dict[str, Any]) -> list[Any]:
-        _sql, params, positions, compiler, _names = self._compiled(shape, values)
-        params = list(params)
-        for index, name in positions:
-            params[index] = _adapted(compiler.connection, values[name])
-        return params
+        compiled = self._compiled(shape, values)
+        return compiled[0], _bound_params(compiled, values)
 
     def _compiled(self, shape: dict[str, Hashable], values: dict[str, Any]) -> tuple:
         cache = getattr(self.local, "cache", None)
@@ -89,6 +83,15 @@ class CompiledRead:
             names = [*query.extra_select, *query.values_select, *query.annotation_select]
             cache[key] = (sql, tuple(params), positions, compiler, names)
         return cache[key]
+
+
+def _bound_params(compiled: tuple, values: dict[str, Any]) -> list[Any]:
+    """The compiled read's parameters with `values` in place of its sentinels."""
+    _sql, params, positions, compiler, _names = compiled
+    params = list(params)
+    for index, name in positions:
+        params[index] = _adapted(compiler.connection, values[name])
+    return params
 
 
 class WithQueries:
