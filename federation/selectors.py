@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from datetime import datetime
+from math import prod
 from typing import Any
 
 import orjson
@@ -283,6 +286,27 @@ def service_list_keyed_page_sql(
     return sql, [*params, *items_params]
 
 
+# A page of a list too long to count on every request: the walk alone (PostgreSQL plans it
+# for the request's keys: along a name index, or a sort of the matches when they are few).
+WALKED_PAGE_SQL = """
+WITH page AS MATERIALIZED (SELECT * FROM ({walk}) AS walked (id, sort_key))
+SELECT items.item FROM page CROSS JOIN LATERAL ({items}) AS items
+ORDER BY page.sort_key, page.id
+"""
+
+
+def service_list_walked_page_sql(
+    *, walk: tuple[str, list[Any]], items: tuple[str, list[Any]]
+) -> tuple[str, list[Any]]:
+    """One statement (PostgreSQL) for a page of a name-ordered service list, uncounted.
+
+    From the compiled parts of `service_list_keyed_page_sql`: `walk`, (id, sort key) of the
+    page's services in order; `items`, `service_list_page_items()`. Rows: (item,).
+    """
+    (walk_sql, walk_params), (items_sql, items_params) = walk, items
+    return WALKED_PAGE_SQL.format(walk=walk_sql, items=items_sql), [*walk_params, *items_params]
+
+
 def offered_in(services: QuerySet[Service], *, area_codes: list[str]) -> QuerySet[Service]:
     """`services` that have an area row with one of `area_codes`: one EXISTS on (code, service).
 
@@ -338,6 +362,80 @@ def language_key(code: str) -> str:
 def target_group_keys(codes: list[str]) -> list[str]:
     """Keys of "one of these target groups or narrower" (KR1.2 matches KR1.2 and KR1.2.3)."""
     return [f"t:{code}" for code in codes]
+
+
+@dataclass(frozen=True)
+class ListKeyStatistics:
+    """PostgreSQL's statistics of the list keys (`pg_stats.most_common_elems`: the share of
+    services having each key) and the number of public services: enough to estimate the size
+    of a list filtered by keys without reading it, as the planner estimates it."""
+
+    services: int
+    shares: dict[str, float]
+    # The share assumed for a key the statistics do not list (the planner's: half the least).
+    rare: float
+
+    def estimate(
+        self,
+        *,
+        area_keys: list[str] | None = None,
+        language_keys: list[str] | None = None,
+        audience_keys: list[str] | None = None,
+    ) -> int:
+        """How many public services `with_list_keys` would find: any of the area and
+        audience keys, all of the language keys, taken as independent."""
+        share = 1.0
+        for keys, every in ((area_keys, False), (language_keys, True), (audience_keys, False)):
+            if keys is None:
+                continue
+            shares = [self.shares.get(key, self.rare) for key in keys]
+            share *= prod(shares) if every else 1 - prod(1 - one for one in shares)
+        return round(self.services * share)
+
+
+# How long a process trusts the statistics it read: they change with autovacuum's ANALYZE,
+# and they only choose how a list is read and estimate counts said to be estimates.
+LIST_KEY_STATISTICS_SECONDS = 300.0
+_list_key_statistics: tuple[float, ListKeyStatistics | None] | None = None
+
+LIST_KEY_STATISTICS_SQL = """
+SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats
+WHERE schemaname = current_schema() AND tablename = 'federation_service'
+  AND attname = 'list_keys'
+"""
+
+
+def list_key_statistics() -> ListKeyStatistics | None:
+    """The list-key statistics, read at most every `LIST_KEY_STATISTICS_SECONDS` per
+    process; None where there are none (not PostgreSQL, or the table never analysed)."""
+    global _list_key_statistics
+    now = time.monotonic()
+    if _list_key_statistics is None or now - _list_key_statistics[0] > LIST_KEY_STATISTICS_SECONDS:
+        _list_key_statistics = (now, _read_list_key_statistics())
+    return _list_key_statistics[1]
+
+
+def forget_list_key_statistics() -> None:
+    global _list_key_statistics
+    _list_key_statistics = None
+
+
+def _read_list_key_statistics() -> ListKeyStatistics | None:
+    connection = connections[Service.objects.db]
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(LIST_KEY_STATISTICS_SQL)
+        row = cursor.fetchone()
+    if row is None or not row[0]:
+        return None
+    keys, shares = row
+    # After the keys' shares come their least and greatest (and maybe that of null keys).
+    return ListKeyStatistics(
+        services=public_services().order_by().count(),
+        shares=dict(zip(keys, shares[: len(keys)], strict=True)),
+        rare=shares[len(keys)] / 2,
+    )
 
 
 _municipality_area_codes: dict[str, list[str]] | None = None

@@ -193,6 +193,36 @@ class PesaPagination(PageNumberPagination):
             self.display_page_controls = True
         return rows
 
+    def paginate_estimated(
+        self, request: Any, fetch: Callable[[int, int], list], *, estimate: int
+    ) -> list:
+        """A page of a list too long to count on every request, from one query of the
+        caller's: `fetch(offset, limit)` returns the rows, asked for one more than the page
+        holds to tell whether a next page exists.
+
+        `count` is `estimate` (`meta.count_estimated`), but never less than the rows the
+        pages so far hold; on the last page it is exact. Past the end is a 404, as elsewhere.
+        """
+        page_size = self.get_page_size(request)
+        value = request.query_params.get(self.page_query_param, "1")
+        number = _positive_int(self.page_query_param, value)
+        offset = (number - 1) * page_size
+        rows = fetch(offset, page_size + 1)
+        more = len(rows) > page_size
+        rows = rows[:page_size]
+        if not rows and number > 1:
+            message = self.invalid_page_message.format(page_number=value, message="no rows")
+            raise NotFound(message)
+        seen = offset + len(rows)
+        count = max(estimate, seen + 1) if more else seen
+        paginator = CappedCountPaginator(
+            [], page_size, count_cap=None, count_mode="exact", counted=count
+        )
+        paginator.count_estimated = more
+        self.page = Page(rows, number, paginator)
+        self.request = request
+        return rows
+
     def get_paginated_response(self, data: Any) -> Response:
         paginator = self.page.paginator
         meta = api_meta(self.request)

@@ -276,6 +276,10 @@ PESA_API_MAX_PAGE_SIZE = 100
 # Above this many rows a list says `count_capped` (or gives the planner's estimate)
 # instead of counting every row on every page.
 PESA_API_COUNT_CAP = env.int("PESA_API_COUNT_CAP", default=10_000)
+# The service list filtered by place, language and audience is counted only where
+# PostgreSQL's statistics put it at this many services or fewer; a longer one gives that
+# estimate as its count (`meta.count_estimated`) and reads just the page.
+PESA_API_EXACT_COUNT_LIMIT = env.int("PESA_API_EXACT_COUNT_LIMIT", default=1_000)
 PESA_API_CACHE_MAX_AGE = env.int("PESA_API_CACHE_MAX_AGE", default=300)
 # Rendered responses in the Django cache (Redis in production); a publish,
 # unpublish or sync bumps the content generation, which retires them all at once.

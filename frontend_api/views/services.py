@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
+from django.conf import settings
 from django.db import connections
 from django.db.models import (
     Count,
@@ -32,12 +34,14 @@ from drf_spectacular.utils import (
 from cms.compiled_reads import CompiledRead, server_binding_cursor
 from federation.models import Area, Organization, Service, name_sort_key
 from federation.selectors import (
+    list_key_statistics,
     public_organizations,
     public_services,
     service_list_keyed_page_sql,
     service_list_page,
     service_list_page_items,
     service_list_page_rows,
+    service_list_walked_page_sql,
     with_list_keys,
     with_service_relations,
 )
@@ -221,6 +225,19 @@ def keyed_list_page(
     return service_list_page_rows([{"item": item, "total": total} for item, total in rows])
 
 
+def keyed_walked_page(
+    *, chain: tuple[str, ...], offset: int, limit: int, keys: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    """A page of the list filtered by `keys`, uncounted: one query."""
+    sql, params = service_list_walked_page_sql(
+        walk=KEYED_WALK.bound(shape={"chain": chain, "limit": limit}, offset=offset, **keys),
+        items=KEYED_ITEMS.bound(shape={}),
+    )
+    with server_binding_cursor(connections["default"], prepare=False) as cursor:
+        cursor.execute(sql, params)
+        return [orjson.loads(item) for (item,) in cursor.fetchall()]
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Public services",
@@ -288,6 +305,16 @@ class ServiceViewSet(PublicReadOnlyViewSet):
         ORM build."""
         keys = list_key_filters(request.query_params)
         choice = request.language_choice
+        estimate = self._estimated_size(request, keys)
+        if estimate is not None:
+            # Too long to count on every request: the page alone, and PostgreSQL's estimate.
+            def walk(offset: int, limit: int) -> list:
+                return keyed_walked_page(chain=choice.chain, offset=offset, limit=limit, keys=keys)
+
+            rows = self.paginator.paginate_estimated(request, walk, estimate=estimate)
+            return self.paginator.get_paginated_response(
+                [service_list_item(choice, row) for row in rows]
+            )
 
         def fetch(offset: int, limit: int, count_limit: int | None) -> tuple[list, int | None]:
             return keyed_list_page(
@@ -298,6 +325,19 @@ class ServiceViewSet(PublicReadOnlyViewSet):
         return self.paginator.get_paginated_response(
             [service_list_item(choice, row) for row in rows]
         )
+
+    def _estimated_size(self, request: Any, keys: dict[str, list[str]]) -> int | None:
+        """The list's estimated size where it is past `PESA_API_EXACT_COUNT_LIMIT` (and the
+        last page is not asked for, which needs the count), else None: count it."""
+        if request.query_params.get(self.paginator.page_query_param) in (
+            self.paginator.last_page_strings
+        ):
+            return None
+        statistics = list_key_statistics()
+        if statistics is None:
+            return None
+        estimate = statistics.estimate(**keys)
+        return estimate if estimate > settings.PESA_API_EXACT_COUNT_LIMIT else None
 
     def get_serializer_class(self) -> type[ServiceSerializer]:
         return ServiceDetailSerializer if self.action == "retrieve" else ServiceSerializer

@@ -6,12 +6,20 @@ the page walks the name order. Either way it must answer as the general filterse
 """
 
 import math
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db import connection
 from federation_api_data import make_service
 
-from federation.selectors import area_keys, public_services, with_list_keys
+from federation.selectors import (
+    ListKeyStatistics,
+    area_keys,
+    forget_list_key_statistics,
+    list_key_statistics,
+    public_services,
+    with_list_keys,
+)
 from frontend_api.views.services import keyed_list_page
 from tests.factories.federation import OrganizationFactory, SourceFactory
 
@@ -118,3 +126,100 @@ def test_list_keys_follow_a_service_that_moves(client, services):
     assert set(in_espoo.values_list("name__fi", flat=True)) == {"Palvelu 00", "Espoossa"}
     body = client.get(URL, {"municipality": "049", "page_size": "50"}).json()
     assert moved.pk in {item["id"] for item in body["results"]}
+
+
+# ---------------------------------------------------------------------------
+# Lists too long to count: PostgreSQL's statistics give the count, the page is walked
+# ---------------------------------------------------------------------------
+
+
+def page_of(link: str) -> str:
+    return parse_qs(urlsplit(link).query)["page"][0]
+
+
+@pytest.fixture
+def analysed(services):
+    """The services with fresh statistics, read anew by this test and forgotten after it
+    (a process keeps them for minutes: no other test may see these)."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE federation_service")
+    forget_list_key_statistics()
+    yield services
+    forget_list_key_statistics()
+
+
+def test_statistics_give_each_key_its_share_of_the_services(analysed):
+    statistics = list_key_statistics()
+
+    # 26 services: 25 in Helsinki (and its county) with target group KR1.2, one in Espoo.
+    assert statistics.services == 26
+    assert statistics.shares["a:091"] == pytest.approx(25 / 26)
+    assert statistics.shares["a:049"] == pytest.approx(1 / 26)
+    assert statistics.estimate(area_keys=area_keys(["049"])) == 1
+    assert statistics.estimate(area_keys=area_keys(["091"]), audience_keys=["t:KR1"]) == 24
+
+
+def test_an_estimate_takes_the_keys_as_independent():
+    statistics = ListKeyStatistics(
+        services=1000, shares={"a:091": 0.2, "a:*": 0.1, "l:fi": 0.9, "l:sv": 0.5}, rare=0.001
+    )
+
+    # Any of the areas: 1 - (1 - 0.2)(1 - 0.1); every language: 0.9 × 0.5.
+    assert statistics.estimate(area_keys=["a:091", "a:*"]) == 280
+    assert statistics.estimate(language_keys=["l:fi", "l:sv"]) == 450
+    assert statistics.estimate(area_keys=["a:091"], language_keys=["l:fi"]) == 180
+    # A key the statistics do not list is rare, not absent.
+    assert statistics.estimate(audience_keys=["t:KR9"]) == 1
+    assert statistics.estimate() == 1000
+
+
+def test_past_the_exact_count_limit_the_count_is_the_estimate_and_pages_follow_the_rows(
+    client, analysed, settings
+):
+    settings.PESA_API_EXACT_COUNT_LIMIT = 5
+    params = {"municipality": "091", "language": "fi", "lang": "sv", "page_size": "10"}
+
+    first = client.get(URL, params).json()
+    second = client.get(URL, {**params, "page": "2"}).json()
+    last = client.get(URL, {**params, "page": "3"}).json()
+    past = client.get(URL, {**params, "page": "4"})
+
+    assert first["meta"]["count_estimated"] is True
+    assert first["count"] == list_key_statistics().estimate(
+        area_keys=area_keys(["091", "90", "*"]), language_keys=["l:fi"]
+    )
+    assert page_of(first["next"]) == "2" and first["previous"] is None
+    assert second["meta"]["count_estimated"] is True and page_of(second["next"]) == "3"
+    # The last page knows the count: it holds the last rows.
+    assert last["count"] == 25 and "count_estimated" not in last["meta"]
+    assert last["next"] is None
+    assert past.status_code == 404
+    # The same services in the same order as the counted read.
+    settings.PESA_API_EXACT_COUNT_LIMIT = 10_000
+    counted = [client.get(URL, {**params, "page": str(page)}).json() for page in (1, 2, 3)]
+    assert [item["id"] for body in (first, second, last) for item in body["results"]] == [
+        item["id"] for body in counted for item in body["results"]
+    ]
+    assert all("count_estimated" not in body["meta"] for body in counted)
+
+
+def test_an_estimate_is_never_less_than_the_rows_the_pages_hold(client, analysed, settings):
+    settings.PESA_API_EXACT_COUNT_LIMIT = 0
+    params = {"municipality": "091", "language": "fi", "audience": "KR9", "page_size": "10"}
+
+    # No service has audience KR9, but it counts as rare: so it is walked, and finds nothing.
+    empty = client.get(URL, params).json()
+    # The statistics put the Helsinki list at 24 of 26 services with KR1 (above).
+    second = client.get(URL, {**params, "audience": "KR1", "page": "2"}).json()
+
+    assert empty["count"] == 0 and empty["results"] == [] and empty["next"] is None
+    assert second["count"] >= 21 and page_of(second["next"]) == "3"
+
+
+def test_the_last_page_is_counted_even_past_the_limit(client, analysed, settings):
+    settings.PESA_API_EXACT_COUNT_LIMIT = 5
+
+    body = client.get(URL, {"municipality": "091", "page": "last", "page_size": "10"}).json()
+
+    assert body["count"] == 25 and body["meta"]["page"] == 3
+    assert "count_estimated" not in body["meta"]
