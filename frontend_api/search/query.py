@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import SearchQuery, TrigramWordSimilarity
+from django.contrib.postgres.search import SearchQuery
 from django.db import connections, transaction
 from django.db.models import (
     BigIntegerField,
@@ -47,6 +47,10 @@ from frontend_api.search.postgres import (
 )
 
 CANDIDATES = 200
+# A tier reads at most this many of its matches (in the order the index hands them over)
+# before taking the shortest `CANDIDATES`: a word in 10k documents costs 2k row reads and
+# public checks, not 10k.
+TIER_SCAN_LIMIT = 2000
 MAX_QUERY_LENGTH = 200
 # Fewer hits than this in Finnish: widen to compound parts (as postgres.ranked_search does).
 ENOUGH = 10
@@ -187,11 +191,13 @@ class _Visibility:
         sql, params = self.sql, list(self.params)
         if language.earlier and self.services is not None:
             earlier = ", ".join(["%s"] * len(language.earlier))
-            # Only our own names go into the text; every value is a parameter.
+            # Only our own names go into the text; every value is a parameter. A scalar probe
+            # per row read, as the public check: PostgreSQL would turn an EXISTS into a hash
+            # of every service entry of the earlier languages (100k rows, 50 ms at 200k).
             sql += (
-                f" AND NOT ({_ENTRY}.kind = %s AND EXISTS (SELECT 1 FROM {_ENTRY} earlier"  # noqa: S608
+                f" AND NOT ({_ENTRY}.kind = %s AND (SELECT earlier.id FROM {_ENTRY} earlier"  # noqa: S608
                 f" WHERE earlier.kind = %s AND earlier.object_id = {_ENTRY}.object_id"
-                f" AND earlier.lang IN ({earlier})))"
+                f" AND earlier.lang IN ({earlier}) LIMIT 1) IS NOT NULL)"
             )
             kind = str(SearchEntry.Kind.SERVICE)
             params += [kind, kind, *language.earlier]
@@ -245,16 +251,17 @@ def _search_postgres(
                 language.parts_rows.append(row)
     first = languages[0].lang
     results.did_you_mean = did_you_mean(query) if first == "fi" else None
-    strategies = []
     for language in languages:
         if language.any_word is not None and len(language.rows) < ENOUGH:
             if language.parts_rows is None:
                 _widen_to_parts(language, entries, query=query)
             elif language.parts_rows:
                 language.rows, language.strategy = language.parts_rows, "parts"
-        if language.any_word is not None and not language.rows and not results.hits:
-            # Similar titles are for misspellings: in a fallback language only while nothing
-            # was found yet.
+    strategies = []
+    for language in languages:
+        if language.any_word is not None and not any(other.rows for other in languages):
+            # Similar titles are for misspellings: only while no language found anything,
+            # in the first language that has a query.
             _similar_titles(language, entries, query=query)
         if language.rows:
             strategies.append(language.strategy)
@@ -353,24 +360,40 @@ def _parts_select(
 def _similar_titles(language: _Language, entries: _Visibility, *, query: str) -> None:
     """Titles similar to the query (pg_trgm word similarity), through the trigram index.
 
-    The index answers `<%` at the session's threshold only, so it is set for this
-    transaction; the similarity is still compared with TRIGRAM_THRESHOLD itself.
+    The index answers `%>` at the session's threshold only, so it is set for this
+    transaction; the similarity is still compared with TRIGRAM_THRESHOLD itself. As a tier,
+    the first TIER_SCAN_LIMIT similar titles are read, then the most similar of them kept:
+    a stop word ("mitä") is similar to thousands of titles.
     """
-    similar = (
-        entries.entries(language)
-        .filter(title__trigram_word_similar=query)
-        .annotate(rank=TrigramWordSimilarity(query, "title"), position=Value(0))
-        .filter(rank__gte=TRIGRAM_THRESHOLD)
-        .order_by("-rank", "pk")
-        .values_list("pk", *FIELDS, "rank", "position")[:CANDIDATES]
+    visible_sql, visible_params = entries.condition(language)
+    columns = ", ".join(f"entry.{column}" for column in ("id", *FIELDS))
+    # Only our own names go into the text; every value is a parameter.
+    sql = (
+        f"WITH similar_titles AS (SELECT {_ENTRY}.id, word_similarity(%s, {_ENTRY}.title) AS rank"  # noqa: S608
+        f" FROM {_ENTRY} WHERE {_ENTRY}.lang = %s AND {visible_sql}"
+        f" AND {_ENTRY}.title %%> %s AND word_similarity(%s, {_ENTRY}.title) >= %s LIMIT %s),"
+        " best AS (SELECT id, rank FROM similar_titles ORDER BY rank DESC, id LIMIT %s)"
+        f" SELECT {columns}, best.rank, 0 FROM best JOIN {_ENTRY} AS entry ON entry.id = best.id"
+        " ORDER BY best.rank DESC, entry.id"
     )
-    using = similar.db
+    params = [
+        query,
+        language.lang,
+        *visible_params,
+        query,
+        query,
+        TRIGRAM_THRESHOLD,
+        TIER_SCAN_LIMIT,
+        CANDIDATES,
+    ]
+    using = SearchEntry.objects.db
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
         cursor.execute(
             "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
             [str(TRIGRAM_THRESHOLD)],
         )
-        rows = list(similar)
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     if rows:
         language.rows, language.strategy = rows, "trigram"
 
@@ -423,11 +446,14 @@ def _tiered_select(
             params += gate[1]
         names.append(f"{name}_tier{index}")
         where = " AND ".join(conditions)
+        # The first TIER_SCAN_LIMIT matches, then the shortest of them: a walk of the length
+        # index stops at CANDIDATES matches anyway; a GIN read stops early.
         ctes.append(
             (
-                f"{names[-1]} (id) AS (SELECT {_ENTRY}.id FROM {_ENTRY} WHERE {where}"  # noqa: S608
-                f" ORDER BY {order}, {_ENTRY}.id LIMIT %s)",
-                [*params, CANDIDATES],
+                f"{names[-1]} (id) AS (SELECT scanned.id FROM (SELECT {_ENTRY}.id,"  # noqa: S608
+                f" {order} AS length FROM {_ENTRY} WHERE {where} LIMIT %s) AS scanned"
+                " ORDER BY scanned.length, scanned.id LIMIT %s)",
+                [*params, TIER_SCAN_LIMIT, CANDIDATES],
             )
         )
     # Qualified: a bare `id` would silently mean the outer query's column.

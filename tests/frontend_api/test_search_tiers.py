@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from test_search_judgements import FIXTURES, TARGET, TOP_K, load_corpus
 
+from federation.models import Service
 from federation.selectors import public_services
 from frontend_api.models import SearchEntry
 from frontend_api.search import query as search_query
@@ -198,3 +199,40 @@ def test_a_fallback_language_is_widened_to_compound_parts_in_the_same_query(
 
     found = {(item["id"], item["lang"]) for item in response.json()["results"]}
     assert found == {(in_swedish.pk, "sv"), (therapy.pk, "fi")}
+
+
+def test_similar_titles_are_not_looked_up_while_a_fallback_language_found_the_word(
+    client, django_assert_num_queries
+):
+    source = SourceFactory()
+    finnish = ServiceFactory(source=source, name={"fi": "Lapsiperheiden kotipalvelu"})
+    ServiceFactory(source=source, name={"fi": "Neuvola", "sv": "Kotipalvelun rådgivning"})
+    index_services(service_ids=[service.pk for service in Service.objects.all()])
+
+    # Nothing in Swedish matches "lapsiperheiden"; Finnish, the fallback, does.
+    with django_assert_num_queries(1):
+        response = client.get(URL, {"q": "lapsiperheiden", "lang": "sv", "kind": "service"})
+
+    assert response.json()["meta"]["strategy"] != "trigram"
+    assert [(item["id"], item["lang"]) for item in response.json()["results"]] == [
+        (finnish.pk, "fi")
+    ]
+
+
+def test_a_tier_takes_the_shortest_of_the_first_matches_it_reads(monkeypatch):
+    monkeypatch.setattr(search_query, "CANDIDATES", 2)
+    monkeypatch.setattr(search_query, "TIER_SCAN_LIMIT", 3)
+    long_text = "Kotihoito " + " ".join(f"sana{n}" for n in range(40))
+    first = services_named(["Palvelu A", "Palvelu B", "Palvelu C"], description=long_text)
+    # Shorter documents, stored after the tier's scan limit was reached.
+    later = services_named(["Palvelu D", "Palvelu E"], description="Kotihoito")
+    index_services(service_ids=[service.pk for service in first + later])
+
+    results = search_index(
+        query="kotihoito", chain=("fi",), articles=None, services=public_services()
+    )
+
+    # Three matches read, two kept: the later, shorter ones are not weighed (at 200k a
+    # common word's tier would otherwise read and check every one of 10k matches).
+    assert len(results.hits) == 2
+    assert {hit.object_id for hit in results.hits} <= {service.pk for service in first}
