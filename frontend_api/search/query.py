@@ -36,6 +36,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 
+from cms.compiled_reads import server_binding_cursor
 from frontend_api.models import SearchEntry
 from frontend_api.search.analysis import did_you_mean, tokenize
 from frontend_api.search.postgres import (
@@ -481,7 +482,7 @@ def _run(statements: list[_Statement]) -> list[tuple]:
         sql += " ORDER BY 8, 7 DESC, 1"
     params = [param for _sql, cte_params in ctes for param in cte_params]
     params += [param for _sql, select_params in selects for param in select_params]
-    with connections[SearchEntry.objects.db].cursor() as cursor:
+    with server_binding_cursor(connections[SearchEntry.objects.db], prepare=True) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
