@@ -111,8 +111,14 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# PostgreSQL's JIT spent 60–390 ms compiling short API queries (docs/performance.md).
-POSTGRES_OPTIONS = {"options": "-c jit=off"}
+# Search: how similar a title must be to a misspelt query (pg_trgm word similarity).
+PESA_SEARCH_TRIGRAM_THRESHOLD = 0.4
+# PostgreSQL's JIT spent 60–390 ms compiling short API queries (docs/performance.md). The
+# trigram index answers at the session's threshold: set once a connection, so the search's
+# similar titles ride in its one statement (frontend_api.search.query).
+POSTGRES_OPTIONS = {
+    "options": f"-c jit=off -c pg_trgm.word_similarity_threshold={PESA_SEARCH_TRIGRAM_THRESHOLD}"
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).update(POSTGRES_OPTIONS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -16,6 +16,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
+from django.conf import settings
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
@@ -40,7 +41,7 @@ from frontend_api.search.analysis import (
 PG_CONFIGS = {"fi": "finnish", "sv": "swedish", "en": "english"}
 # ts_rank weights in D, C, B, A order: a title (A) hit counts far more than a body (B) hit.
 RANK_WEIGHTS = [0.05, 0.1, 0.3, 1.0]
-TRIGRAM_THRESHOLD = 0.4
+TRIGRAM_THRESHOLD = settings.PESA_SEARCH_TRIGRAM_THRESHOLD
 _TSQUERY_UNSAFE = re.compile(r"[^\w-]", re.UNICODE)
 
 

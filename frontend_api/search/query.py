@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery
-from django.db import connections, transaction
+from django.db import connections
 from django.db.models import (
     BigIntegerField,
     Exists,
@@ -154,6 +154,8 @@ class _Language:
     strategy: str = "none"
     # Rows of the widening to compound parts, when it was part of the statement.
     parts_rows: list[tuple] | None = None
+    # Rows of titles similar to the query: only where no language found anything.
+    similar_rows: list[tuple] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -243,13 +245,29 @@ def _search_postgres(
             if parts is not None:
                 language.parts_rows = []
                 statements.append(parts)
+        # Similar titles ride along too, behind a condition checked once: that no tier of
+        # any language (compound parts included) found anything.
+        found_nothing = _found_nothing(statements)
+        for position, language in enumerate(searchable):
+            statements.append(
+                _similar_select(
+                    f"t{position}",
+                    language,
+                    entries,
+                    query=query,
+                    position=2 * len(searchable) + position,
+                    gate=found_nothing,
+                )
+            )
         for row in _run(statements):
             language = searchable[row[-1] % len(searchable)]
             if row[-1] < len(searchable):
                 language.rows.append(row)
                 language.strategy = "any"
-            else:
+            elif row[-1] < 2 * len(searchable):
                 language.parts_rows.append(row)
+            else:
+                language.similar_rows.append(row)
     first = languages[0].lang
     results.did_you_mean = did_you_mean(query) if first == "fi" else None
     for language in languages:
@@ -260,10 +278,10 @@ def _search_postgres(
                 language.rows, language.strategy = language.parts_rows, "parts"
     strategies = []
     for language in languages:
-        if language.any_word is not None and not any(other.rows for other in languages):
+        if language.similar_rows and not any(other.rows for other in languages):
             # Similar titles are for misspellings: only while no language found anything,
-            # in the first language that has a query.
-            _similar_titles(language, entries, query=query)
+            # from the first language that has some.
+            language.rows, language.strategy = language.similar_rows, "trigram"
         if language.rows:
             strategies.append(language.strategy)
         results.hits.extend(_hit(row) for row in language.rows)
@@ -358,45 +376,55 @@ def _parts_select(
     )
 
 
-def _similar_titles(language: _Language, entries: _Visibility, *, query: str) -> None:
+def _similar_select(
+    name: str,
+    language: _Language,
+    entries: _Visibility,
+    *,
+    query: str,
+    position: int,
+    gate: tuple[str, list],
+) -> _Statement:
     """Titles similar to the query (pg_trgm word similarity), through the trigram index.
 
-    The index answers `%>` at the session's threshold only, so it is set for this
-    transaction; the similarity is still compared with TRIGRAM_THRESHOLD itself. As a tier,
-    the first TIER_SCAN_LIMIT similar titles are read, then the most similar of them kept:
-    a stop word ("mitä") is similar to thousands of titles.
+    The index answers `%>` at the connection's `pg_trgm.word_similarity_threshold`, set to
+    TRIGRAM_THRESHOLD by the connection options (settings.POSTGRES_OPTIONS); the similarity
+    is still compared with TRIGRAM_THRESHOLD itself. As a tier, the first TIER_SCAN_LIMIT
+    similar titles are read, then the most similar kept: a stop word ("mitä") is similar to
+    thousands of titles. `gate`: a condition without columns, checked once.
     """
     visible_sql, visible_params = entries.condition(language)
-    columns = ", ".join(f"entry.{column}" for column in ("id", *FIELDS))
+    gate_sql, gate_params = gate
     # Only our own names go into the text; every value is a parameter.
-    sql = (
-        f"WITH similar_titles AS (SELECT {_ENTRY}.id, word_similarity(%s, {_ENTRY}.title) AS rank"  # noqa: S608
-        f" FROM {_ENTRY} WHERE {_ENTRY}.lang = %s AND {visible_sql}"
-        f" AND {_ENTRY}.title %%> %s AND word_similarity(%s, {_ENTRY}.title) >= %s LIMIT %s),"
-        " best AS (SELECT id, rank FROM similar_titles ORDER BY rank DESC, id LIMIT %s)"
-        f" SELECT {columns}, best.rank, 0 FROM best JOIN {_ENTRY} AS entry ON entry.id = best.id"
-        " ORDER BY best.rank DESC, entry.id"
+    similar = (
+        f"{name}_similar (id, rank) AS (SELECT {_ENTRY}.id,"  # noqa: S608
+        f" word_similarity(%s, {_ENTRY}.title)::float8 FROM {_ENTRY}"
+        f" WHERE {gate_sql} AND {_ENTRY}.lang = %s AND {visible_sql}"
+        f" AND {_ENTRY}.title %%> %s AND word_similarity(%s, {_ENTRY}.title) >= %s LIMIT %s)"
     )
-    params = [
+    similar_params = [
         query,
+        *gate_params,
         language.lang,
         *visible_params,
         query,
         query,
         TRIGRAM_THRESHOLD,
         TIER_SCAN_LIMIT,
-        CANDIDATES,
     ]
-    using = SearchEntry.objects.db
-    with transaction.atomic(using=using), connections[using].cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
-            [str(TRIGRAM_THRESHOLD)],
-        )
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if rows:
-        language.rows, language.strategy = rows, "trigram"
+    columns = ", ".join(f"{_ENTRY}.{column}" for column in ("id", *FIELDS))
+    select = (
+        f"SELECT {columns}, {name}_similar.rank, %s AS position FROM {name}_similar"  # noqa: S608
+        f" JOIN {_ENTRY} ON {_ENTRY}.id = {name}_similar.id ORDER BY 7 DESC, 1 ASC LIMIT %s"
+    )
+    return _Statement([(similar, similar_params)], (select, [position, CANDIDATES]), ("", []))
+
+
+def _found_nothing(statements: list[_Statement]) -> tuple[str, list]:
+    """A condition without columns: that no tier of `statements` found anything."""
+    names = [cte.split(" ", 1)[0] for statement in statements for cte, _params in statement.ctes]
+    found = " UNION ALL ".join(f"SELECT 1 FROM {cte_name}" for cte_name in names)  # noqa: S608
+    return f"NOT EXISTS ({found})", []
 
 
 @dataclass(frozen=True)

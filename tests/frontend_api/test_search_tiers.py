@@ -236,3 +236,16 @@ def test_a_tier_takes_the_shortest_of_the_first_matches_it_reads(monkeypatch):
     # common word's tier would otherwise read and check every one of 10k matches).
     assert len(results.hits) == 2
     assert {hit.object_id for hit in results.hits} <= {service.pk for service in first}
+
+
+def test_similar_titles_ride_in_the_one_query(client, django_assert_num_queries):
+    source = SourceFactory()
+    clinic = ServiceFactory(source=source, name={"fi": "Neuvola", "sv": "Barnrådgivning"})
+    index_services(service_ids=[clinic.pk])
+
+    # The connection carries the trigram threshold: no set_config, no transaction.
+    with django_assert_num_queries(1):
+        response = client.get(URL, {"q": "barnrådgivnig", "lang": "sv", "kind": "service"})
+
+    assert response.json()["meta"]["strategy"] == "trigram"
+    assert [item["id"] for item in response.json()["results"]] == [clinic.pk]
