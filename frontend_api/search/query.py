@@ -68,6 +68,9 @@ class SearchHit:
     title: str
     body: str
     score: float
+    # An article's page title and URL path, where the search read them with the hits.
+    page_title: str | None = None
+    url_path: str | None = None
 
 
 @dataclass
@@ -260,11 +263,11 @@ def _search_postgres(
                 )
             )
         for row in _run(statements):
-            language = searchable[row[-1] % len(searchable)]
-            if row[-1] < len(searchable):
+            language = searchable[row[POSITION] % len(searchable)]
+            if row[POSITION] < len(searchable):
                 language.rows.append(row)
                 language.strategy = "any"
-            elif row[-1] < 2 * len(searchable):
+            elif row[POSITION] < 2 * len(searchable):
                 language.parts_rows.append(row)
             else:
                 language.similar_rows.append(row)
@@ -497,26 +500,33 @@ def _tiered_select(
     return _Statement(ctes, (select, [*rank_params, position, CANDIDATES]), enough)
 
 
+# Columns of a row of `_run`: pk, kind, object_id, lang, title, body, rank, position, then
+# an article's page title and URL path (null for a service).
+POSITION = 7
+
+
 def _run(statements: list[_Statement]) -> list[tuple]:
-    """One SQL statement for all: the CTEs of every part, then their selects (UNION ALL)."""
+    """One SQL statement for all: the CTEs of every part, then their selects (UNION ALL),
+    with the page title and path of the article hits (the view needs them: no 2nd query)."""
     ctes = [cte for statement in statements for cte in statement.ctes]
     selects = [statement.select for statement in statements]
     sql = "WITH " + ", ".join(cte_sql for cte_sql, _params in ctes) + " "
-    if len(selects) == 1:
-        sql += selects[0][0]
-    else:
-        # Columns: pk, kind, object_id, lang, title, body, rank, position.
-        sql += " UNION ALL ".join(f"({select_sql})" for select_sql, _params in selects)
-        sql += " ORDER BY 8, 7 DESC, 1"
+    found = " UNION ALL ".join(f"({select_sql})" for select_sql, _params in selects)
+    sql += (
+        f"SELECT found.*, page.title, page.url_path FROM ({found}) AS found"  # noqa: S608
+        " LEFT JOIN wagtailcore_page AS page ON found.kind = %s AND page.id = found.object_id"
+        " ORDER BY found.position, found.rank DESC, found.id"
+    )
     params = [param for _sql, cte_params in ctes for param in cte_params]
     params += [param for _sql, select_params in selects for param in select_params]
+    params.append(str(SearchEntry.Kind.ARTICLE))
     with server_binding_cursor(connections[SearchEntry.objects.db], prepare=True) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
 def _hit(row: tuple) -> SearchHit:
-    _pk, kind, object_id, lang, title, body, rank, _position = row
+    _pk, kind, object_id, lang, title, body, rank, _position, page_title, url_path = row
     return SearchHit(
         kind=kind,
         object_id=object_id,
@@ -524,6 +534,8 @@ def _hit(row: tuple) -> SearchHit:
         title=title,
         body=body,
         score=round(float(rank or 0.0), 4),
+        page_title=page_title,
+        url_path=url_path,
     )
 
 

@@ -152,13 +152,21 @@ class SearchView(PublicAPIView):
         return self.paginator.get_paginated_response(self.items(request, query, hits))
 
     def items(self, request: Any, query: str, hits: list[SearchHit]) -> list[dict[str, Any]]:
-        article_ids = [hit.object_id for hit in hits if hit.kind == "article"]
         articles = {
-            row["pk"]: row
-            for row in ArticlePage.objects.filter(pk__in=article_ids).values(
-                "pk", "title", "url_path"
-            )
+            hit.object_id: {"title": hit.page_title, "url_path": hit.url_path}
+            for hit in hits
+            if hit.kind == "article" and hit.url_path is not None
         }
+        # Where the search did not read them with the hits (not PostgreSQL): one query.
+        unread = [hit.object_id for hit in hits if hit.kind == "article"]
+        unread = [pk for pk in unread if pk not in articles]
+        if unread:
+            articles |= {
+                row["pk"]: row
+                for row in ArticlePage.objects.filter(pk__in=unread).values(
+                    "pk", "title", "url_path"
+                )
+            }
         choice = request.language_choice
         items = []
         for hit in hits:

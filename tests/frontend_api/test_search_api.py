@@ -3,6 +3,7 @@ import io
 import pytest
 from content_builders import article, topic, vocabulary
 from django.core.management import call_command
+from django.db import connection
 
 from federation.models import Area, ServiceArea
 from federation.signals import records_changed
@@ -240,3 +241,17 @@ def test_a_big_sync_reindexes_after_commit_in_a_task(content, django_capture_on_
     for callback in callbacks:
         callback()
     assert SearchEntry.objects.filter(kind="service", object_id__in=ids).count() == 201
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL")
+def test_article_hits_carry_their_title_and_path_from_the_one_query(
+    client, content, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        response = client.get(URL, {"q": "lastenneuvola", "lang": "fi", "kind": "article"})
+
+    [clinic] = [
+        item for item in response.json()["results"] if item["id"] == content["clinic"]["fi"].pk
+    ]
+    assert clinic["path"] == "/fi/vauva/lastenneuvola/"
+    assert clinic["title"] == content["clinic"]["fi"].title
