@@ -12,6 +12,8 @@ from federation_api_data import make_channel, make_service
 from federation.models import Service
 from federation.selectors import (
     area_keys,
+    forget_list_key_statistics,
+    list_key_statistics,
     offered_in,
     offered_in_codes,
     public_services,
@@ -34,8 +36,13 @@ FILTERS = {"municipality": "091", "language": "fi", "lang": "fi", "audience": "K
 
 @pytest.fixture(autouse=True)
 def municipalities_read():
-    """As in a serving process after its first list: the municipality map is in memory."""
+    """As in a serving process after its first list: the municipality map and the list-key
+    statistics (none yet: the table was never analysed) are in memory."""
     offered_in_codes(municipality_code="091")
+    forget_list_key_statistics()
+    list_key_statistics()
+    yield
+    forget_list_key_statistics()
 
 
 @pytest.fixture
