@@ -30,10 +30,11 @@ PROVIDER_KIND_BY_SOURCE_KIND = {
 
 def pick_text(choice: LanguageChoice, texts: Any) -> str | None:
     """The text in the served language, its fallbacks, else any language the record has."""
-    if isinstance(texts, str):
-        return texts or None
-    if not isinstance(texts, Mapping):
-        return None
+    if type(texts) is not dict:  # JSON gives dicts; the ABC check is 10× slower
+        if isinstance(texts, str):
+            return texts or None
+        if not isinstance(texts, Mapping):
+            return None
     # `choice.text(texts)` inlined: a list page calls this ~500 times (1.2 µs, not 4).
     for lang in choice.chain:
         value = texts.get(lang)
@@ -153,7 +154,8 @@ def _number(value: Any) -> float | None:
 
 
 def _dicts(values: Any) -> list[Mapping[str, Any]]:
-    return [value for value in values or [] if isinstance(value, Mapping)]
+    # `type(…) is dict` first: JSON gives dicts, and the Mapping ABC check is 10× slower.
+    return [value for value in values or [] if type(value) is dict or isinstance(value, Mapping)]
 
 
 def _strings(values: Any) -> list[str]:
