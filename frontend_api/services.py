@@ -6,8 +6,9 @@ import hashlib
 import hmac
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain, islice
 from typing import Any
 
 import httpx
@@ -136,7 +137,7 @@ def webhook_http_client() -> httpx.Client:
 CHANGE_LOG_LOCK_KEY = 0x50455341  # "PESA"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     kind: str  # ChangeEvent.Kind
     object_id: int
@@ -166,82 +167,83 @@ def record_changes(*, changes: Iterable[Change]) -> int:
 
     Runs inside the caller's transaction: the events commit or roll back with the change.
     """
-    unique = list(dict.fromkeys(changes))
-    if not unique:
-        return 0
-    _lock_change_log()
-    for start in range(0, len(unique), EVENT_BATCH):
+    return _append_events(dict.fromkeys(changes))
+
+
+def _append_events(changes: Iterable[Change]) -> int:
+    """Appends `changes` (no duplicates among them), `EVENT_BATCH` at a time, as they come."""
+    changes = iter(changes)
+    appended = 0
+    while batch := list(islice(changes, EVENT_BATCH)):
+        if not appended:
+            _lock_change_log()
         ChangeEvent.objects.bulk_create(
             ChangeEvent(kind=c.kind, object_id=c.object_id, action=c.action, lang=c.lang)
-            for c in unique[start : start + EVENT_BATCH]
+            for c in batch
         )
-    transaction.on_commit(bump_content_generation)
-    return len(unique)
+        appended += len(batch)
+    if appended:
+        transaction.on_commit(bump_content_generation)
+    return appended
 
 
-def _in_batches(ids: list[int]) -> Iterator[list[int]]:
+def _in_batches(ids: Sequence[int]) -> Iterator[list[int]]:
     for start in range(0, len(ids), ID_BATCH):
-        yield ids[start : start + ID_BATCH]
+        yield list(ids[start : start + ID_BATCH])
 
 
-def _service_ids_of_channels(channel_ids: list[int]) -> set[int]:
-    return {
-        service_id
-        for batch in _in_batches(channel_ids)
-        for service_id in ServiceChannel.objects.filter(channel_id__in=batch)
-        .values_list("service_id", flat=True)
-        .distinct()
-    }
-
-
-def _service_ids_of_organizations(organization_ids: list[int]) -> set[int]:
-    return {
-        service_id
-        for batch in _in_batches(organization_ids)
-        for service_id in Service.objects.filter(organization_id__in=batch).values_list(
-            "pk", flat=True
+def _add_service_ids_of_channels(service_ids: set[int], channel_ids: Sequence[int]) -> None:
+    for batch in _in_batches(channel_ids):
+        service_ids.update(
+            ServiceChannel.objects.filter(channel_id__in=batch)
+            .values_list("service_id", flat=True)
+            .distinct()
         )
-    }
+
+
+def _add_service_ids_of_organizations(
+    service_ids: set[int], organization_ids: Sequence[int]
+) -> None:
+    for batch in _in_batches(organization_ids):
+        service_ids.update(
+            Service.objects.filter(organization_id__in=batch).values_list("pk", flat=True)
+        )
 
 
 @transaction.atomic
 def record_sync_changes(
-    *, source: Source, run: SyncRun | None, changes: dict[str, dict[str, list[int]]]
+    *, source: Source, run: SyncRun | None, changes: dict[str, dict[str, Sequence[int]]]
 ) -> int:
     """One sync's writes as change events, plus a `sync.changed` webhook.
 
     A service is upserted when it, one of its channels or its organisation changed (its
-    public item shows all three); withdrawn services and organisations are deletes.
+    public item shows all three); withdrawn services and organisations are deletes. The
+    events are written as they are made: a first sync of 200k services never holds them all.
     """
     services = changes.get("service", {})
     organizations = changes.get("organization", {})
     channels = changes.get("channel", {})
     withdrawn_services = set(services.get("withdrawn", []))
-    touched_organizations = [
-        *organizations.get("upserted", []),
-        *organizations.get("withdrawn", []),
-    ]
-    upserted_services = {
-        *services.get("upserted", []),
-        *_service_ids_of_channels([*channels.get("upserted", []), *channels.get("withdrawn", [])]),
-        *_service_ids_of_organizations(touched_organizations),
-    } - withdrawn_services
-    appended = record_changes(
-        changes=[
-            *(Change("service", pk, ChangeEvent.Action.UPSERT) for pk in sorted(upserted_services)),
-            *(
-                Change("service", pk, ChangeEvent.Action.DELETE)
-                for pk in sorted(withdrawn_services)
-            ),
-            *(
+    upserted_services = set(services.get("upserted", []))
+    _add_service_ids_of_channels(upserted_services, channels.get("upserted", []))
+    _add_service_ids_of_channels(upserted_services, channels.get("withdrawn", []))
+    _add_service_ids_of_organizations(upserted_services, organizations.get("upserted", []))
+    _add_service_ids_of_organizations(upserted_services, organizations.get("withdrawn", []))
+    upserted_services -= withdrawn_services
+    appended = _append_events(
+        chain(
+            (Change("service", pk, ChangeEvent.Action.UPSERT) for pk in sorted(upserted_services)),
+            (Change("service", pk, ChangeEvent.Action.DELETE) for pk in sorted(withdrawn_services)),
+            # A pk listed twice is one event, as `record_changes` would have it.
+            (
                 Change("organization", pk, ChangeEvent.Action.UPSERT)
-                for pk in organizations.get("upserted", [])
+                for pk in dict.fromkeys(organizations.get("upserted", []))
             ),
-            *(
+            (
                 Change("organization", pk, ChangeEvent.Action.DELETE)
-                for pk in organizations.get("withdrawn", [])
+                for pk in dict.fromkeys(organizations.get("withdrawn", []))
             ),
-        ]
+        )
     )
     notify_subscribers(
         event=WebhookEvent.SYNC_CHANGED,

@@ -25,10 +25,12 @@ The contract (DESIGN.md, "Sync contract"), as this module keeps it:
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -343,6 +345,186 @@ def _stored_fingerprint(entry: int) -> int:
     return (entry >> 64) & _MASK64
 
 
+class _Spool:
+    """One kind's new, changed or reactivated records of a run: their lines in a temporary
+    file (orjson, in feed order) and, per origin id, the offset of its last line.
+
+    The index is an open-addressing table of two arrays (8-byte id hash, offset), about
+    16 bytes a record instead of a dict's ~150: the origin id itself is only in the spool,
+    so a hash match is confirmed against the spooled line (distinct ids may share a hash).
+    A dropped record keeps its slot, its offset stored as `-offset - 1`.
+    """
+
+    MIN_SLOTS = 1024
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.file: Any = None
+        self.live = 0
+        self.used = 0
+        self.keys = array("Q", bytes(8 * self.MIN_SLOTS))
+        self.offsets = array("q", bytes(8 * self.MIN_SLOTS))
+
+    def __len__(self) -> int:
+        return self.live
+
+    def __contains__(self, origin_id: str) -> bool:
+        slot = self._slot(origin_id)
+        return slot >= 0 and self.offsets[slot] >= 0
+
+    def last(self, origin_id: str) -> list[Any] | None:
+        """The record as last spooled (origin id, content hash, fingerprint, data), if live."""
+        slot = self._slot(origin_id)
+        if slot < 0 or self.offsets[slot] < 0:
+            return None
+        return orjson.loads(self._line(self.offsets[slot]))
+
+    def add(
+        self,
+        origin_id: str,
+        content_hash: str,
+        fingerprint: int | None,
+        data: dict[str, Any] | bytes,
+    ) -> None:
+        """Appends a record (`data` as a dict or as its JSON); it replaces an earlier copy."""
+        if self.file is None:
+            # Closed by `close()` when the run ends.
+            self.file = tempfile.TemporaryFile(prefix=f"pesa-sync-{self.kind}-")  # noqa: SIM115
+        self.file.seek(0, 2)
+        offset = self.file.tell()
+        if isinstance(data, bytes):
+            self.file.write(orjson.dumps([origin_id, content_hash, fingerprint])[:-1])
+            self.file.write(b",")
+            self.file.write(data)
+            self.file.write(b"]\n")
+        else:
+            self.file.write(orjson.dumps([origin_id, content_hash, fingerprint, data]))
+            self.file.write(b"\n")
+        slot = self._slot(origin_id)
+        if slot < 0:
+            slot = self._free_slot(_id_hash(origin_id))
+        if self.offsets[slot] < 0:
+            self.live += 1
+        self.offsets[slot] = offset
+
+    def pop(self, origin_id: str) -> None:
+        """Forgets the record (its lines stay in the file, unread)."""
+        slot = self._slot(origin_id)
+        if slot >= 0 and self.offsets[slot] >= 0:
+            self.offsets[slot] = -self.offsets[slot] - 1
+            self.live -= 1
+
+    def origin_ids(self) -> Iterator[str]:
+        """The live records' origin ids, in feed order."""
+        for offset, line in self._lines():
+            origin_id = _spooled_origin_id(line)
+            if self._is_live(origin_id, offset):
+                yield origin_id
+
+    def records(self, batch_size: int) -> Iterator[list[Spooled]]:
+        """The live records, in feed order, `batch_size` at a time."""
+        batch: list[Spooled] = []
+        for offset, line in self._lines():
+            if not self._is_live(_spooled_origin_id(line), offset):
+                continue
+            origin_id, content_hash, fingerprint, data = orjson.loads(line)
+            batch.append((origin_id, content_hash, fingerprint, data))
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def flush(self) -> None:
+        if self.file is not None:
+            self.file.flush()
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+    def _lines(self) -> Iterator[tuple[int, bytes]]:
+        if self.file is None or not self.live:
+            return
+        self.file.flush()
+        self.file.seek(0)
+        offset = 0
+        for line in self.file:
+            yield offset, line
+            offset += len(line)
+
+    def _line(self, offset: int) -> bytes:
+        self.file.flush()
+        self.file.seek(offset)
+        return self.file.readline()
+
+    def _slot(self, origin_id: str) -> int:
+        """The slot of `origin_id` (live or dropped), or -1."""
+        key = _id_hash(origin_id)
+        mask = len(self.keys) - 1
+        slot = key & mask
+        while self.keys[slot]:
+            if self.keys[slot] == key:
+                offset = self.offsets[slot]
+                line = self._line(offset if offset >= 0 else -offset - 1)
+                if _spooled_origin_id(line) == origin_id:
+                    return slot
+            slot = (slot + 1) & mask
+        return -1
+
+    def _is_live(self, origin_id: str, offset: int) -> bool:
+        """Whether the line at `offset` (of `origin_id`) is its record's last copy: no read,
+        a slot holding exactly this offset was written for this very line."""
+        key = _id_hash(origin_id)
+        mask = len(self.keys) - 1
+        slot = key & mask
+        while self.keys[slot]:
+            if self.keys[slot] == key and self.offsets[slot] == offset:
+                return True
+            slot = (slot + 1) & mask
+        return False
+
+    def _free_slot(self, key: int) -> int:
+        """A new slot for `key` (its offset set to "dropped" until the caller sets it)."""
+        if (self.used + 1) * 3 > len(self.keys) * 2:
+            self._grow()
+        mask = len(self.keys) - 1
+        slot = key & mask
+        while self.keys[slot]:
+            slot = (slot + 1) & mask
+        self.keys[slot] = key
+        self.offsets[slot] = -1
+        self.used += 1
+        return slot
+
+    def _grow(self) -> None:
+        keys, offsets = self.keys, self.offsets
+        size = len(keys) * 2
+        self.keys = array("Q", bytes(8 * size))
+        self.offsets = array("q", bytes(8 * size))
+        mask = size - 1
+        for key, offset in zip(keys, offsets, strict=True):
+            if key:
+                slot = key & mask
+                while self.keys[slot]:
+                    slot = (slot + 1) & mask
+                self.keys[slot] = key
+                self.offsets[slot] = offset
+
+
+def _id_hash(origin_id: str) -> int:
+    """A non-zero 64-bit hash of an origin id (this process's `hash`, cached on the str)."""
+    return (hash(origin_id) & _MASK64) or 1
+
+
+def _spooled_origin_id(line: bytes) -> str:
+    """The origin id at the head of a spooled line, without parsing its data: the first
+    element is a JSON string of at most 255 characters (6 bytes each when escaped)."""
+    head = line[:1600].decode(errors="ignore")
+    return json.decoder.scanstring(head, 2)[0]
+
+
 @dataclass
 class Feed:
     """What one run read, per record kind, kept small so memory stays flat in the feed's size.
@@ -351,8 +533,9 @@ class Feed:
     fingerprint, or `_WITHDRAWN`): a full run loads the whole source first (it must know
     what the feed no longer lists), an incremental run looks up only the rows its feed names,
     a batch at a time. Reading then keeps, per record: nothing more for an unchanged one (a
-    bit is set on its existing entry); for a new, changed or reactivated one, its offset in a
-    per-kind spool file (orjson lines, on disk) where its data waits for the write phase.
+    bit is set on its existing entry); for a new, changed or reactivated one, its line in a
+    per-kind spool file (orjson lines, on disk) where its data waits for the write phase,
+    and 16 bytes of that spool's index (`_Spool`).
     A raw item whose fingerprint matches the stored one is not even parsed. Nothing is
     written to the database while reading.
     """
@@ -361,8 +544,8 @@ class Feed:
     existing: dict[str, dict[str, int]] = field(default_factory=lambda: {k: {} for k in KINDS})
     # True once `existing` holds the whole source (full runs).
     loaded_all: bool = False
-    # origin_id -> offset of its line in the kind's spool (the last occurrence wins).
-    changed: dict[str, dict[str, int]] = field(default_factory=lambda: {k: {} for k in KINDS})
+    # The new, changed or reactivated records, spooled (the last occurrence wins).
+    changed: dict[str, _Spool] = field(default_factory=lambda: {k: _Spool(k) for k in KINDS})
     # Unchanged records whose stored fingerprint is out of date (an importer version bump,
     # a raw change that maps to the same record): origin_id -> new fingerprint.
     refingerprinted: dict[str, dict[str, int | None]] = field(
@@ -379,7 +562,6 @@ class Feed:
     valid_count: int = 0
     # Raw items not parsed because their fingerprint matched (logged).
     skipped: int = 0
-    spools: dict[str, Any] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         return {"rejected": self.rejected}
@@ -412,9 +594,8 @@ class Feed:
             self.existing[kind].update(self._rows(kind, sorted(origin_ids)))
 
     def close(self) -> None:
-        for spool in self.spools.values():
+        for spool in self.changed.values():
             spool.close()
-        self.spools.clear()
 
     def issue(self, *, reason: str, severity: str, message: str, origin_id: str | None = None,
               kind: str | None = None, field_path: str | None = None) -> None:  # fmt: skip
@@ -454,7 +635,7 @@ class Feed:
                     self._error(item)
                 else:
                     self._record(item, fingerprint=None)
-        for spool in self.spools.values():
+        for spool in self.changed.values():
             spool.flush()
 
     def _raw(self, raw: RawItem, importer: Importer) -> None:
@@ -499,7 +680,7 @@ class Feed:
         """What `_record` does with a copy of a spooled record that equals the stored row."""
         self._duplicate(kind, origin_id)
         self.flagged_withdrawn[kind].discard(origin_id)
-        self.changed[kind].pop(origin_id, None)
+        self.changed[kind].pop(origin_id)
         self.refingerprinted[kind].pop(origin_id, None)
         current = self.existing[kind][origin_id]
         if current < _SEEN:
@@ -548,7 +729,7 @@ class Feed:
         if record.withdrawn:
             if origin_id in changed or seen:
                 self.valid_count -= 1
-            changed.pop(origin_id, None)
+            changed.pop(origin_id)
             self.refingerprinted[kind].pop(origin_id, None)
             if seen:
                 existing[origin_id] = current - _SEEN
@@ -569,8 +750,9 @@ class Feed:
             fingerprint = None
         short = _short_hash(record_hash)
         previous: int | None = None
-        if origin_id in changed:
-            previous = _short_hash(self._spooled(kind, changed[origin_id])[1])
+        spooled = changed.last(origin_id)
+        if spooled is not None:
+            previous = _short_hash(spooled[1])
         elif seen:
             previous = _stored_hash(current)
         if previous is None:
@@ -584,7 +766,7 @@ class Feed:
         if unchanged:
             # Unchanged: nothing to keep but a bit on the existing entry (and a new
             # fingerprint when the stored one is out of date).
-            changed.pop(origin_id, None)
+            changed.pop(origin_id)
             if not seen:
                 existing[origin_id] = current + _SEEN
             if _stored_fingerprint(current) != (fingerprint or 0) & _MASK64:
@@ -595,59 +777,11 @@ class Feed:
         if seen:
             existing[origin_id] = current - _SEEN
         self.refingerprinted[kind].pop(origin_id, None)
-        changed[origin_id] = self._spool(kind, origin_id, record_hash, fingerprint, data)
-
-    def _spool(
-        self,
-        kind: str,
-        origin_id: str,
-        content_hash: str,
-        fingerprint: int | None,
-        data: dict[str, Any] | bytes,
-    ) -> int:
-        """Appends a record to its kind's spool (`data` as a dict or as its JSON)."""
-        spool = self.spools.get(kind)
-        if spool is None:
-            # Closed by `close()` when the run ends.
-            spool = self.spools[kind] = tempfile.TemporaryFile(prefix=f"pesa-sync-{kind}-")  # noqa: SIM115
-        spool.seek(0, 2)
-        offset = spool.tell()
-        if isinstance(data, bytes):
-            spool.write(orjson.dumps([origin_id, content_hash, fingerprint])[:-1])
-            spool.write(b",")
-            spool.write(data)
-            spool.write(b"]\n")
-        else:
-            spool.write(orjson.dumps([origin_id, content_hash, fingerprint, data]))
-            spool.write(b"\n")
-        return offset
-
-    def _spooled(self, kind: str, offset: int) -> list[Any]:
-        spool = self.spools[kind]
-        spool.flush()
-        spool.seek(offset)
-        return orjson.loads(spool.readline())
+        changed.add(origin_id, record_hash, fingerprint, data)
 
     def written(self, kind: str, batch_size: int) -> Iterator[list[Spooled]]:
         """The records to write, in feed order, `batch_size` at a time (read from the spool)."""
-        changed = self.changed[kind]
-        spool = self.spools.get(kind)
-        if spool is None or not changed:
-            return
-        spool.flush()
-        spool.seek(0)
-        batch: list[Spooled] = []
-        offset = 0
-        for line in spool:
-            origin_id, content_hash, fingerprint, data = orjson.loads(line)
-            if changed.get(origin_id) == offset:
-                batch.append((origin_id, content_hash, fingerprint, data))
-                if len(batch) >= batch_size:
-                    yield batch
-                    batch = []
-            offset += len(line)
-        if batch:
-            yield batch
+        return self.changed[kind].records(batch_size)
 
     def seen_unchanged(self, kind: str) -> Iterator[str]:
         return (oid for oid, value in self.existing[kind].items() if value >= _SEEN)
@@ -716,7 +850,9 @@ def _plan(*, source: Source, run: SyncRun, feed: Feed) -> Plan:
     active_total = 0
     for kind in KINDS:
         existing, changed = feed.existing[kind], feed.changed[kind]
-        for origin_id in changed:
+        if not existing:  # nothing stored (a first run): every spooled record is new
+            plan.create[kind] = len(changed)
+        for origin_id in changed.origin_ids() if existing else ():
             current = existing.get(origin_id)
             if current is None:
                 plan.create[kind] += 1
@@ -774,12 +910,14 @@ def _apply(*, source: Source, run: SyncRun, plan: Plan, feed: Feed) -> dict[str,
     now = timezone.now()
     created = updated = withdrawn = 0
     organizations: dict[str, int] = {}
-    changes: dict[str, dict[str, list[int]]] = {}
-    created_pks: dict[str, list[int]] = {}
+    # pks as 8-byte machine ints, not a list of int objects (~36 bytes each): a first sync
+    # of 200k services writes ~460k rows.
+    changes: dict[str, dict[str, array[int]]] = {}
+    created_pks: dict[str, array[int]] = {}
     for kind in KINDS:
         model = RECORD_MODELS[kind]
-        upserted: list[int] = []
-        created_pks[kind] = []
+        upserted = array("q")
+        created_pks[kind] = array("q")
         fields_to_update = _update_fields(model)
         # Before the rewrites below, which carry their own fingerprint.
         _store_fingerprints(source=source, model=model, fingerprints=feed.refingerprinted[kind])
@@ -844,7 +982,7 @@ def _apply(*, source: Source, run: SyncRun, plan: Plan, feed: Feed) -> dict[str,
             created_pks[kind].extend(new_pks.values())
             gc.collect(1)  # the cyclic collector is paused (`_cyclic_gc_paused`)
 
-        withdrawn_pks: list[int] = []
+        withdrawn_pks = array("q")
         for chunk in _chunks(plan.withdraw[kind], 5000):
             live = model.objects.filter(source=source, origin_id__in=chunk).exclude(
                 status=RecordStatus.WITHDRAWN
@@ -1199,10 +1337,10 @@ _CHANNELS = _LinkSide(model=Channel, listed_field="service_origin_ids", link_fie
 def _link_services_and_channels(
     *,
     source: Source,
-    services: list[int],
-    channels: list[int],
-    created_services: list[int],
-    created_channels: list[int],
+    services: Sequence[int],
+    channels: Sequence[int],
+    created_services: Sequence[int],
+    created_channels: Sequence[int],
 ) -> None:
     """Links from both sides of the feed, within the source, for the records written in this
     run only (a link between two unwritten records cannot have changed); only differences
@@ -1227,8 +1365,8 @@ def _named_by_unwritten(
     source: Source,
     side: _LinkSide,
     other: _LinkSide,
-    created: list[int],
-    other_written: list[int],
+    created: Sequence[int],
+    other_written: Sequence[int],
 ) -> dict[int, set[int]]:
     """{pk of a record created in this run: pks of unwritten `other` records naming it}."""
     found: dict[int, set[int]] = {}
@@ -1304,7 +1442,7 @@ def _pks_of(model: type[models.Model], source: Source, origin_ids: set[str]) -> 
     return found
 
 
-def _resolve_organizations(*, source: Source, organizations: list[int]) -> None:
+def _resolve_organizations(*, source: Source, organizations: Sequence[int]) -> None:
     """Services and channels written before their organisation arrived get it now (only the
     organisations written in this run can be new to them)."""
     for chunk in _chunks(sorted(organizations), 5000):

@@ -524,7 +524,7 @@ def test_records_changed_names_every_written_and_withdrawn_record_inside_the_tra
     assert len(received) == 2, "an unchanged re-run sends nothing"
     first, second = (changes["service"] for changes, _atomic in received)
     assert sorted(first["upserted"]) == sorted(ids.values())
-    assert (second["upserted"], second["withdrawn"]) == ([ids["b"]], [ids["j"]])
+    assert (list(second["upserted"]), list(second["withdrawn"])) == ([ids["b"]], [ids["j"]])
     assert all(atomic for _changes, atomic in received)
 
 

@@ -1,4 +1,5 @@
 import datetime
+from array import array
 
 import pytest
 from django.core.management import call_command
@@ -166,6 +167,29 @@ def test_a_big_sync_is_written_in_batches_in_the_same_order(client, monkeypatch)
     assert events(client) == [
         *(("service", service.pk, "upsert") for service in services),
         ("service", withdrawn.pk, "delete"),
+    ]
+
+
+def test_a_sync_naming_pks_in_arrays_records_each_change_once_in_order(client, monkeypatch):
+    monkeypatch.setattr("frontend_api.services.EVENT_BATCH", 2)
+    source = SourceFactory()
+    organization = OrganizationFactory(source=source)
+    first, second = make_service(source=source), make_service(source=source)
+    gone = make_service(source=source, status=RecordStatus.WITHDRAWN)
+
+    # As a sync sends them: 8-byte pks, upserts in write order.
+    sync_signal(
+        source,
+        service={"upserted": array("q", [second.pk, first.pk]), "withdrawn": array("q", [gone.pk])},
+        channel={"upserted": array("q"), "withdrawn": array("q")},
+        organization={"upserted": array("q", [organization.pk] * 2), "withdrawn": array("q")},
+    )
+
+    assert events(client) == [
+        ("service", first.pk, "upsert"),
+        ("service", second.pk, "upsert"),
+        ("service", gone.pk, "delete"),
+        ("organization", organization.pk, "upsert"),
     ]
 
 
