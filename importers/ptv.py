@@ -265,6 +265,15 @@ def _merge_duplicates(items: list[Any]) -> tuple[list[Any], dict[str, int]]:
     return order, counts
 
 
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+
+
+def _seen_key(id_: str) -> int | str:
+    """An id as a member of a seen-set: a lowercase GUID (as PTV's) as its 128-bit number,
+    half the memory of the string; anything else as itself. Exact: no two ids share a key."""
+    return int(id_.replace("-", ""), 16) if _GUID.match(id_) else id_
+
+
 class PtvImporter(Importer):
     """PTV Open API v11: full and incremental (`date=`) runs, optional area scope."""
 
@@ -289,22 +298,28 @@ class PtvImporter(Importer):
     def _get_json(self, url: str, params: Mapping[str, Any], deadline: float) -> Any:
         return _load(fetch(self.http, url, params=params, deadline=deadline))
 
-    def _list_ids(self, url: str, params: Mapping[str, Any], deadline: float) -> list[str]:
-        """Every id of a paged guid list, in order, without repeats."""
-        ids: dict[str, None] = {}
+    def _id_pages(
+        self, url: str, params: Mapping[str, Any], deadline: float
+    ) -> Iterator[list[str]]:
+        """The ids of a paged guid list, a page at a time, in order."""
         page = 1
         while page <= MAX_PAGES:
             payload = self._get_json(url, {**params, "page": page}, deadline)
             if not isinstance(payload, dict) or "itemList" not in payload:
                 raise FeedMalformed(f"not a PTV id list page: {url}")
-            for item in payload.get("itemList") or []:
-                if isinstance(item, dict) and isinstance(item.get("id"), str):
-                    ids[item["id"]] = None
+            yield [
+                item["id"]
+                for item in payload.get("itemList") or []
+                if isinstance(item, dict) and isinstance(item.get("id"), str)
+            ]
             page_count = payload.get("pageCount") or 0
             if not isinstance(page_count, int) or page >= page_count:
                 break
             page += 1
-        return list(ids)
+
+    def _list_ids(self, url: str, params: Mapping[str, Any], deadline: float) -> list[str]:
+        """Every id of a paged guid list, in order, without repeats."""
+        return list(dict.fromkeys(i for ids in self._id_pages(url, params, deadline) for i in ids))
 
     def documents(self) -> Iterator[bytes]:
         deadline = self._deadline()
@@ -313,29 +328,48 @@ class PtvImporter(Importer):
         scopes = self._scopes()
         for entity in entities:
             if scopes:
-                ids: dict[str, None] = {}
-                for area, code in scopes:
-                    params = {
-                        **date,
-                        "includeWholeCountry": str(
-                            bool(self.options.get("include_whole_country", False))
-                        ).lower(),
-                    }
-                    url = f"{self.api_base}/{entity}/area/{area}/code/{code}"
-                    ids.update(dict.fromkeys(self._list_ids(url, params, deadline)))
-                id_list = list(ids)
-            else:
-                id_list = self._list_ids(f"{self.api_base}/{entity}", date, deadline)
-            for start in range(0, len(id_list), GUID_BATCH):
-                batch = id_list[start : start + GUID_BATCH]
-                yield fetch(
-                    self.http,
-                    f"{self.api_base}/{entity}/list",
-                    params={"guids": ",".join(batch)},
-                    deadline=deadline,
+                include_whole_country = str(
+                    bool(self.options.get("include_whole_country", False))
+                ).lower()
+                pages = (
+                    ids
+                    for area, code in scopes
+                    for ids in self._id_pages(
+                        f"{self.api_base}/{entity}/area/{area}/code/{code}",
+                        {**date, "includeWholeCountry": include_whole_country},
+                        deadline,
+                    )
                 )
+            else:
+                pages = self._id_pages(f"{self.api_base}/{entity}", date, deadline)
+            # Each id page's records are fetched as the page comes, GUID_BATCH at a time:
+            # a national list (260k channels) is never held whole, only the ids already seen,
+            # compactly (`_seen_key`), so that an id repeated across pages is fetched once.
+            seen: set[int | str] = set()
+            batch: list[str] = []
+            for ids in pages:
+                for id_ in ids:
+                    key = _seen_key(id_)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    batch.append(id_)
+                    if len(batch) == GUID_BATCH:
+                        yield self._records_of(entity, batch, deadline)
+                        batch = []
+            if batch:
+                yield self._records_of(entity, batch, deadline)
+            del seen
             if self.since:
                 yield from self._withdrawn_documents(entity, date, deadline)
+
+    def _records_of(self, entity: str, ids: list[str], deadline: float) -> bytes:
+        return fetch(
+            self.http,
+            f"{self.api_base}/{entity}/list",
+            params={"guids": ",".join(ids)},
+            deadline=deadline,
+        )
 
     def _withdrawn_documents(
         self, entity: str, date: Mapping[str, str], deadline: float

@@ -12,7 +12,7 @@ import pytest
 from importers.base import FeedMalformed, ParsedRecord, RawItem, RecordError
 from importers.cleaning import inside_finland
 from importers.http import build_http_client
-from importers.ptv import PtvImporter, extract_code, ptv_date
+from importers.ptv import PtvImporter, _seen_key, extract_code, ptv_date
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 REAL = FIXTURES / "real"
@@ -291,6 +291,30 @@ def test_ptv_full_records_are_fetched_in_batches_of_100_guids() -> None:
         if r.url.path.endswith("/list")
     ]
     assert [len(b) for b in batches] == [100, 100, 50]
+
+
+def test_ptv_records_are_fetched_as_their_id_pages_come() -> None:
+    template = real_service(ETALUKIO)
+    ids = [f"00000000-0000-0000-0000-{n:012d}" for n in range(250)]
+    fake = FakePtv(
+        ids={"Service": ids}, records={i: {**template, "id": i} for i in ids}, page_size=100
+    )
+    records = run(fake, options={"entities": ["Service"]})
+
+    # A national id list is never held whole: each page's batch is fetched before the next
+    # page is asked for (the last, partial batch when the list ends).
+    steps = ["list" if r.url.path.endswith("/list") else "ids" for r in fake.requests]
+    assert steps == ["ids", "list", "ids", "list", "ids", "list"]
+    assert [r.source_id for r in records] == ids
+
+
+def test_ptv_ids_seen_are_told_apart_exactly() -> None:
+    guid = "0a1b2c3d-0000-4000-8000-00000000abcd"
+
+    assert _seen_key(guid) != _seen_key(guid.upper())
+    assert _seen_key(guid) == _seen_key(str(guid))
+    assert _seen_key("service-12") == "service-12"
+    assert _seen_key(guid) != guid  # kept as a number, not the string
 
 
 def test_ptv_incremental_run_sends_date_and_withdraws_archived_items() -> None:
