@@ -20,7 +20,7 @@ import shutil
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 import httpx
 import orjson
@@ -137,13 +137,15 @@ class PtvApiMock:
         if not path.startswith(self.prefix):
             return httpx.Response(404)
         parts = path[len(self.prefix) :].strip("/").split("/")
-        params = {k: v[0] for k, v in parse_qs(request.url.query.decode()).items()}
         entity = parts[0]
         if entity not in ENTITIES:
             return httpx.Response(404)
         if len(parts) == 2 and parts[1] == "list":
-            return self._batch(entity, params.get("guids", ""))
+            # Only the first guid is checked: parsing all 100 (3.7 KB a request) cost the
+            # measured sync ~1 s at 200k, work a remote PTV does, not Pesä.
+            return self._batch(entity, _first_guid(request.url.query))
         if len(parts) == 1:
+            params = {k: v[0] for k, v in parse_qs(request.url.query.decode()).items()}
             return self._id_page(entity, params)
         return httpx.Response(404)
 
@@ -163,15 +165,23 @@ class PtvApiMock:
         page_count = -(-total // ID_PAGE_SIZE)
         return _json({"pageNumber": page, "pageCount": page_count, "itemList": items})
 
-    def _batch(self, entity: str, guids: str) -> httpx.Response:
+    def _batch(self, entity: str, first: str) -> httpx.Response:
         root, number = self.cursor[entity]
         number += 1
         self.cursor[entity] = (root, number)
         document = (root / entity / f"{number:05d}.json").read_bytes()
-        first = guids.split(",", 1)[0]
-        if document.find(first.encode(), 0, 600) < 0:
+        if not first or document.find(first.encode(), 0, 600) < 0:
             raise AssertionError(f"{entity} batch {number} does not start with {first}")
         return httpx.Response(200, content=document, headers={"Content-Type": "application/json"})
+
+
+def _first_guid(query: bytes) -> str:
+    """The first id of a `guids=a,b,…` query (commas percent-encoded or not)."""
+    for pair in query.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        if name == b"guids":
+            return unquote(value.split(b"%2C", 1)[0].split(b",", 1)[0].decode())
+    return ""
 
 
 def _json(payload: Any) -> httpx.Response:
