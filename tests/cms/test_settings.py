@@ -44,7 +44,10 @@ def test_production_settings_start_with_debug_off_and_secure_cookies():
     result = load_production_settings(PRODUCTION_ENV)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False True {'options': '-c jit=off'}"
+    # Production's connections carry JIT off and the search's trigram threshold.
+    assert result.stdout.strip() == (
+        "False True {'options': '-c jit=off -c pg_trgm.word_similarity_threshold=0.4'}"
+    )
 
 
 def test_json_log_formatter_writes_one_parseable_object_per_event():
