@@ -187,11 +187,6 @@ class _Visibility:
             params += [str(kind), *probe_params]
         return cls(articles, services, "(" + " OR ".join(parts) + ")", tuple(params))
 
-    def entries(self, language: _Language) -> QuerySet[SearchEntry]:
-        return _visible_entries(
-            language.lang, language.earlier, articles=self.articles, services=self.services
-        )
-
     def condition(self, language: _Language) -> tuple[str, list]:
         """`_visible_entries()` but the language, as a condition on the entry table."""
         sql, params = self.sql, list(self.params)
@@ -420,13 +415,13 @@ def _similar_select(
         f"SELECT {columns}, {name}_similar.rank, %s AS position FROM {name}_similar"  # noqa: S608
         f" JOIN {_ENTRY} ON {_ENTRY}.id = {name}_similar.id ORDER BY 7 DESC, 1 ASC LIMIT %s"
     )
-    return _Statement([(similar, similar_params)], (select, [position, CANDIDATES]), ("", []))
+    return _Statement([(similar, similar_params)], (select, [position, CANDIDATES]))
 
 
 def _found_nothing(statements: list[_Statement]) -> tuple[str, list]:
     """A condition without columns: that no tier of `statements` found anything."""
-    names = [cte.split(" ", 1)[0] for statement in statements for cte, _params in statement.ctes]
-    found = " UNION ALL ".join(f"SELECT 1 FROM {cte_name}" for cte_name in names)  # noqa: S608
+    names = [name for statement in statements for name in statement.tiers]
+    found = " UNION ALL ".join(f"SELECT 1 FROM {name}" for name in names)  # noqa: S608
     return f"NOT EXISTS ({found})", []
 
 
@@ -434,8 +429,10 @@ def _found_nothing(statements: list[_Statement]) -> tuple[str, list]:
 class _Statement:
     ctes: list[tuple[str, list]]
     select: tuple[str, list]
+    # The CTEs holding what the statement's tiers found (ids).
+    tiers: tuple[str, ...] = ()
     # A condition without columns: whether the tiers found fewer than ENOUGH.
-    found: tuple[str, list]
+    found: tuple[str, list] | None = None
 
 
 def _tiered_select(
@@ -497,7 +494,7 @@ def _tiered_select(
         f" WHERE {_ENTRY}.id IN ({found}) ORDER BY 7 DESC, 1 ASC LIMIT %s"
     )
     enough = (f"(SELECT count(*) FROM ({found}) AS found) < %s", [ENOUGH])  # noqa: S608
-    return _Statement(ctes, (select, [*rank_params, position, CANDIDATES]), enough)
+    return _Statement(ctes, (select, [*rank_params, position, CANDIDATES]), tuple(names), enough)
 
 
 # Columns of a row of `_run`: pk, kind, object_id, lang, title, body, rank, position, then

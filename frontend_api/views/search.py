@@ -158,8 +158,7 @@ class SearchView(PublicAPIView):
             if hit.kind == "article" and hit.url_path is not None
         }
         # Where the search did not read them with the hits (not PostgreSQL): one query.
-        unread = [hit.object_id for hit in hits if hit.kind == "article"]
-        unread = [pk for pk in unread if pk not in articles]
+        unread = [hit.object_id for hit in hits if hit.kind == "article" and hit.url_path is None]
         if unread:
             articles |= {
                 row["pk"]: row
