@@ -27,6 +27,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 import orjson
 
 from importers.base import (
@@ -168,6 +169,60 @@ def _load(document: bytes) -> Any:
         return orjson.loads(text)
     except orjson.JSONDecodeError as error:
         raise FeedMalformed(f"not a PTV Open API document: invalid JSON ({error})") from error
+
+
+class _ItemHead(msgspec.Struct):
+    """What `raw_items` decodes of an item before deciding whether to parse it: the id and
+    the keys `record_kind` and `_looks_like_ptv` look at. The rest is skipped, not decoded."""
+
+    id: Any = msgspec.UNSET
+    type: Any = msgspec.UNSET
+    kind_hint: Any = msgspec.field(default=msgspec.UNSET, name=KIND_HINT)
+    # Present or not is all that counts: kept raw (an empty Raw when the key is absent).
+    serviceNames: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
+    serviceChannelNames: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
+    organizationNames: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
+    serviceChannelType: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
+    organizationType: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
+    publishingStatus: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
+
+    def as_mapping(self) -> dict[str, Any]:
+        """The decoded keys as `record_kind` and `_looks_like_ptv` see an item."""
+        present: dict[str, Any] = {key: None for key in _PRESENCE_KEYS if len(getattr(self, key))}
+        if self.type is not msgspec.UNSET:
+            present["type"] = self.type
+        if self.kind_hint is not msgspec.UNSET:
+            present[KIND_HINT] = self.kind_hint
+        return present
+
+
+_PRESENCE_KEYS = (
+    "serviceNames",
+    "serviceChannelNames",
+    "organizationNames",
+    "serviceChannelType",
+    "organizationType",
+    "publishingStatus",
+)
+_RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
+_ITEM_HEAD = msgspec.json.Decoder(_ItemHead)
+
+
+def _raw_list(document: bytes) -> list[tuple[msgspec.Raw, _ItemHead]] | None:
+    """Each item of a plain JSON list of PTV records, raw, with its head; None for any other
+    document (another shape, a BOM, bad JSON, an item that is not an object, an id twice, no
+    item that looks like PTV), which the general path reads and reports."""
+    try:
+        raws = _RAW_LIST.decode(document)
+        heads = [(raw, _ITEM_HEAD.decode(raw)) for raw in raws]
+    except msgspec.DecodeError:
+        return None
+    ids = [head.id for _, head in heads if isinstance(head.id, str) and head.id]
+    if len(set(ids)) != len(ids):
+        return None
+    if heads and not any(_looks_like_ptv(head.as_mapping()) for _, head in heads):
+        return None
+    return heads
 
 
 def _looks_like_ptv(item: Mapping[str, Any]) -> bool:
@@ -394,7 +449,26 @@ class PtvImporter(Importer):
     def raw_items(self, document: bytes) -> Iterator[RawItem | ParsedRecord | RecordError]:
         """Every plain item unparsed, with its fingerprint (the whole item, connections
         included: PTV does not move `modified` when only a connection changes). Merged
-        duplicates and items without a kind or id are parsed at once, so they are reported."""
+        duplicates and items without a kind or id are parsed at once, so they are reported.
+
+        A plain list of records (what `{Entity}/list?guids=` returns) is not decoded at all:
+        each item's fingerprint is of its raw bytes, and only its head is read. Other shapes
+        are decoded whole and fingerprinted as canonical JSON (`Importer.fingerprint`)."""
+        heads = _raw_list(document)
+        if heads is not None:
+            for raw, head in heads:
+                kind = record_kind(head.as_mapping())
+                raw_id = head.id
+                if kind is None or not isinstance(raw_id, str) or not raw_id.strip():
+                    yield self.parse_raw(RawItem(kind or "service", "", 0, raw))
+                    continue
+                yield RawItem(
+                    kind=kind,
+                    source_id=raw_id.strip(),
+                    fingerprint=self.raw_fingerprint(raw),
+                    item=raw,
+                )
+            return
         for item in self._split(document):
             if isinstance(item, RecordError):
                 yield item
@@ -413,7 +487,17 @@ class PtvImporter(Importer):
             )
 
     def parse_raw(self, raw: RawItem) -> ParsedRecord | RecordError:
-        return self.parse_item(raw.item)
+        item = raw.item
+        if isinstance(item, msgspec.Raw):
+            try:
+                item = orjson.loads(memoryview(item))
+            except orjson.JSONDecodeError as error:
+                return RecordError(
+                    source_id=raw.source_id or None,
+                    message=f"item is not valid JSON in UTF-8 ({error})",
+                    kind=raw.kind if raw.source_id else None,
+                )
+        return self.parse_item(item)
 
     def _split(self, document: bytes) -> Iterator[tuple[dict[str, Any], int] | RecordError]:
         """(item, copies in the page) for each item of a document, or why it is not one."""

@@ -376,7 +376,7 @@ def test_ptv_raw_items_parse_to_the_same_records_as_parse() -> None:
     assert [importer().parse_raw(r) for r in raw_items] == list(importer().parse(document))
 
 
-def test_ptv_fingerprint_ignores_key_order_but_sees_a_connection_change() -> None:
+def test_ptv_fingerprint_of_a_decoded_item_ignores_key_order_but_sees_a_connection_change() -> None:
     (raw,) = importer().raw_items(LIPERI_SERVICES.read_bytes())
     item = dict(raw.item)
     reordered = dict(reversed(list(item.items())))
@@ -384,6 +384,94 @@ def test_ptv_fingerprint_ignores_key_order_but_sees_a_connection_change() -> Non
 
     assert importer().fingerprint(reordered) == raw.fingerprint
     assert importer().fingerprint(linked) != raw.fingerprint
+
+
+# A plain list of records, as `{Entity}/list?guids=` returns it: items stay raw bytes.
+
+
+def plain_list(*items: dict, layout: str = "") -> bytes:
+    return (
+        "["
+        + layout
+        + ("," + layout).join(json.dumps(i, ensure_ascii=False) for i in items)
+        + layout
+        + "]"
+    ).encode()
+
+
+def test_ptv_plain_list_items_stay_raw_and_parse_to_the_same_records_as_parse() -> None:
+    liperi, etalukio = real_service(LIPERI_SERVICES), real_service(ETALUKIO)
+    document = plain_list(liperi, etalukio)
+
+    raw_items = list(importer().raw_items(document))
+
+    assert all(isinstance(r, RawItem) and not isinstance(r.item, dict) for r in raw_items)
+    assert [(r.kind, r.source_id) for r in raw_items] == [
+        ("service", liperi["id"]),
+        ("service", etalukio["id"]),
+    ]
+    assert [importer().parse_raw(r) for r in raw_items] == list(importer().parse(document))
+
+
+def test_ptv_plain_list_fingerprint_is_of_the_item_bytes_wherever_they_stand() -> None:
+    liperi, etalukio = real_service(LIPERI_SERVICES), real_service(ETALUKIO)
+    alone, _ = importer().raw_items(plain_list(liperi, etalukio))
+    _, elsewhere = importer().raw_items(plain_list(etalukio, liperi, layout="\n  "))
+    (linked,) = importer().raw_items(
+        plain_list({**liperi, "serviceChannels": [{"serviceChannel": {"id": "c-1"}}]})
+    )
+    (reordered,) = importer().raw_items(plain_list(dict(reversed(list(liperi.items())))))
+
+    assert elsewhere.fingerprint == alone.fingerprint
+    assert linked.fingerprint != alone.fingerprint
+    # Other bytes for the same record cost a parse, never a wrong skip: the record is equal.
+    assert reordered.fingerprint != alone.fingerprint
+    assert importer().parse_raw(reordered) == importer().parse_raw(alone)
+
+
+def test_ptv_plain_list_item_that_is_not_utf8_is_rejected_alone() -> None:
+    liperi, etalukio = real_service(LIPERI_SERVICES), real_service(ETALUKIO)
+    broken = plain_list({**liperi, "sourceId": "BROKEN"}, etalukio).replace(b"BROKEN", b"\xff")
+
+    first, second = importer().raw_items(broken)
+
+    error = importer().parse_raw(first)
+    assert isinstance(error, RecordError)
+    assert error.source_id == liperi["id"]
+    assert "not valid JSON in UTF-8" in error.message
+    assert isinstance(importer().parse_raw(second), ParsedRecord)
+
+
+def test_ptv_plain_list_items_without_id_or_kind_come_parsed_with_their_reason() -> None:
+    liperi = real_service(LIPERI_SERVICES)
+    no_id = {key: value for key, value in liperi.items() if key != "id"}
+    no_kind = {"id": "5b7d5e3c-0000-4000-8000-000000000001", "name": "?"}
+
+    items = list(importer().raw_items(plain_list(liperi, no_id, no_kind)))
+
+    assert isinstance(items[0], RawItem)
+    assert [type(i) for i in items[1:]] == [RecordError, RecordError]
+    assert items[1].field == "id"
+    assert items[2].source_id == no_kind["id"]
+    assert "not a PTV service" in items[2].message
+
+
+def test_ptv_plain_list_with_a_repeated_id_or_a_non_object_is_read_whole() -> None:
+    liperi = real_service(LIPERI_SERVICES)
+
+    (merged,) = importer().raw_items(plain_list(liperi, {**liperi, "sourceId": "x"}))
+    record, not_an_object = importer().raw_items(b"[" + plain_list(liperi)[1:-1] + b", 7]")
+
+    assert isinstance(merged, ParsedRecord)
+    assert "copies merged" in merged.repairs[0].message
+    assert isinstance(record, RawItem)
+    assert isinstance(not_an_object, RecordError)
+    assert not_an_object.message == "item is not a JSON object"
+
+
+def test_ptv_plain_list_without_any_ptv_item_is_feed_malformed() -> None:
+    with pytest.raises(FeedMalformed, match="serviceNames"):
+        list(importer().raw_items(plain_list({"id": "a", "name": "x"})))
 
 
 def test_ptv_fingerprint_changes_with_the_importer_version_and_url(
