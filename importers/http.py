@@ -256,7 +256,8 @@ def fetch(
     """
     allow_private = _ALLOW_PRIVATE.get(http, False)
     try:
-        current = httpx.URL(url, params=dict(params) if params else None)
+        # `params=None` would drop a query written into `url`.
+        current = httpx.URL(url, params=dict(params)) if params else httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError) as error:
         raise FeedUnavailable(f"invalid URL {url!r}: {error}") from error
     for _hop in range(MAX_REDIRECTS + 1):
