@@ -287,6 +287,9 @@ PESA_API_COUNT_CAP = env.int("PESA_API_COUNT_CAP", default=10_000)
 # estimate as its count (`meta.count_estimated`) and reads just the page.
 PESA_API_EXACT_COUNT_LIMIT = env.int("PESA_API_EXACT_COUNT_LIMIT", default=1_000)
 PESA_API_CACHE_MAX_AGE = env.int("PESA_API_CACHE_MAX_AGE", default=300)
+# Web workers freeze their heap out of the cyclic collector's sight after this many
+# requests (cms/heap.py): full collections of a warm heap paused requests 150-200 ms.
+PESA_GC_FREEZE_AFTER_REQUESTS = env.int("PESA_GC_FREEZE_AFTER_REQUESTS", default=200)
 # Rendered responses in the Django cache (Redis in production); a publish,
 # unpublish or sync bumps the content generation, which retires them all at once.
 PESA_API_RESPONSE_CACHE = env.bool("PESA_API_RESPONSE_CACHE", default=True)
