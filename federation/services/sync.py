@@ -69,6 +69,7 @@ from federation.services.importing import (
 from federation.services.locks import LockLost, SourceLock, source_lock
 from federation.services.parsing import Prepared, sanitized
 from federation.services.parsing import origin_id as _origin_id
+from federation.services.statistics import refresh_statistics
 from federation.signals import records_changed
 from importers.base import (
     FeedMalformed,
@@ -1009,6 +1010,13 @@ def _apply(*, source: Source, run: SyncRun, plan: Plan, feed: Feed) -> dict[str,
     _mark_seen(source=source, plan=plan, feed=feed, now=now)
     if created or updated or withdrawn:
         records_changed.send(sender=Source, source=source, run=run, changes=changes)
+        written = {
+            RECORD_MODELS[kind]: len(pks["upserted"]) + len(pks["withdrawn"])
+            for kind, pks in changes.items()
+        }
+        # After the commit (ANALYZE sees only committed rows); a failure is logged, not
+        # raised: the run has succeeded.
+        transaction.on_commit(lambda: refresh_statistics(written), robust=True)
     return {
         "created": created,
         "updated": updated,
