@@ -226,6 +226,17 @@ def _raw_list(document: bytes) -> list[tuple[msgspec.Raw, _ItemHead]] | None:
     return heads
 
 
+def _decoded(raw: msgspec.Raw, *, source_id: str | None, kind: RecordKind | None) -> Any:
+    """A raw item decoded, or why it cannot be: its bytes are checked only now (msgspec
+    splits a list without validating the UTF-8 inside strings)."""
+    try:
+        return orjson.loads(memoryview(raw))
+    except orjson.JSONDecodeError as error:
+        return RecordError(
+            source_id=source_id, message=f"item is not valid JSON in UTF-8 ({error})", kind=kind
+        )
+
+
 def _looks_like_ptv(item: Mapping[str, Any]) -> bool:
     return any(
         key in item
@@ -460,7 +471,8 @@ class PtvImporter(Importer):
                 kind = record_kind(head.as_mapping())
                 raw_id = head.id
                 if kind is None or not isinstance(raw_id, str) or not raw_id.strip():
-                    yield self.parse_raw(RawItem(kind or "service", "", 0, raw))
+                    decoded = _decoded(raw, source_id=None, kind=None)
+                    yield decoded if isinstance(decoded, RecordError) else self.parse_item(decoded)
                     continue
                 yield RawItem(
                     kind=kind,
@@ -489,14 +501,9 @@ class PtvImporter(Importer):
     def parse_raw(self, raw: RawItem) -> ParsedRecord | RecordError:
         item = raw.item
         if isinstance(item, msgspec.Raw):
-            try:
-                item = orjson.loads(memoryview(item))
-            except orjson.JSONDecodeError as error:
-                return RecordError(
-                    source_id=raw.source_id or None,
-                    message=f"item is not valid JSON in UTF-8 ({error})",
-                    kind=raw.kind if raw.source_id else None,
-                )
+            item = _decoded(item, source_id=raw.source_id, kind=raw.kind)
+            if isinstance(item, RecordError):
+                return item
         return self.parse_item(item)
 
     def _split(self, document: bytes) -> Iterator[tuple[dict[str, Any], int] | RecordError]:
