@@ -12,7 +12,8 @@ Skipping unchanged records: an importer may split a document into `RawItem`s fir
 (`raw_items`), each with a fingerprint of the raw item, and parse one only when asked
 (`parse_raw`). The engine parses an item only when its fingerprint differs from the one it
 stored for the record, so an unchanged feed costs a hash per item (and whatever splitting
-the document costs: PTV reads only each item's head), not a parse. An importer that does not split (the default) has every record parsed, as before.
+the document costs: PTV reads only each item's head), not a parse. An importer that does
+not split (the default) has every record parsed, as before.
 """
 
 from __future__ import annotations
