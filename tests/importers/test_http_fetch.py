@@ -186,6 +186,17 @@ def test_redirects_are_followed_and_params_are_sent() -> None:
         )
 
 
+def test_a_query_written_into_the_url_is_sent_as_it_is() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=str(request.url).encode())
+
+    with mock_client(handler) as client:
+        assert (
+            fetch(client, "https://feeds.example.fi/list?guids=a,b")
+            == b"https://feeds.example.fi/list?guids=a,b"
+        )
+
+
 def test_size_cap_counts_the_decoded_body() -> None:
     class Drip(httpx.SyncByteStream):
         def __iter__(self) -> Iterator[bytes]:

@@ -469,6 +469,20 @@ def test_ptv_plain_list_with_a_repeated_id_or_a_non_object_is_read_whole() -> No
     assert not_an_object.message == "item is not a JSON object"
 
 
+def test_ptv_withdrawn_id_only_items_keep_their_kind_hint_on_the_raw_path() -> None:
+    document = json.dumps(
+        [{"id": "c-1", "publishingStatus": "Withdrawn", "pesaKind": "channel"}]
+    ).encode()
+
+    (raw,) = importer().raw_items(document)
+    record = importer().parse_raw(raw)
+
+    assert isinstance(raw, RawItem) and not isinstance(raw.item, dict)
+    assert (raw.kind, raw.source_id) == ("channel", "c-1")
+    assert isinstance(record, ParsedRecord)
+    assert (record.kind, record.withdrawn) == ("channel", True)
+
+
 def test_ptv_plain_list_without_any_ptv_item_is_feed_malformed() -> None:
     with pytest.raises(FeedMalformed, match="serviceNames"):
         list(importer().raw_items(plain_list({"id": "a", "name": "x"})))
