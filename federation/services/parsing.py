@@ -18,6 +18,7 @@ import os
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any
@@ -173,13 +174,15 @@ def items(
     _WORKER_STATE = (importer, existing)
     try:
         # Forked, so the workers share the importer and the rows read so far, unpickled.
-        pool = multiprocessing.get_context("fork").Pool(processes)
-    except (AssertionError, OSError) as error:  # a daemonic process, no fork: parse here
+        with _children_allowed():
+            pool = multiprocessing.get_context("fork").Pool(processes)
+    except (AssertionError, OSError) as error:  # no fork here: parse in this process
         _WORKER_STATE = None
         logger.warning("parsing in this process: cannot start workers (%s)", error)
         for document in _chain(first, documents):
             yield from importer.raw_items(document)
         return
+    logger.info("parsing in %s worker processes", processes)
     try:
         with pool:
             pending: deque[Any] = deque()
@@ -192,6 +195,23 @@ def items(
                 yield from _unpacked(pending.popleft().get())
     finally:
         _WORKER_STATE = None
+
+
+@contextmanager
+def _children_allowed() -> Iterator[None]:
+    """Lets a daemonic process start the parsing pool. Each child of Celery's prefork pool is
+    daemonic, and multiprocessing refuses to start processes from a daemon, so that none
+    outlives it. The parsing pool does not: `items` closes it (terminating its workers)
+    before the task returns, and a worker whose parent is killed reads EOF and exits."""
+    current = multiprocessing.current_process()
+    daemonic = current.daemon
+    if daemonic:
+        current.daemon = False
+    try:
+        yield
+    finally:
+        if daemonic:
+            current.daemon = True
 
 
 def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:

@@ -25,8 +25,10 @@ def database_url_for_worker() -> str:
 
 
 def start_worker(
-    *, name: str, log: BinaryIO, extra_env: dict[str, str] | None = None
+    *, name: str, log: BinaryIO, extra_env: dict[str, str] | None = None, pool: str = "solo"
 ) -> subprocess.Popen[bytes]:
+    """A Celery worker in its own process; `pool="prefork"` runs tasks in a forked child,
+    as production's default pool does."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "cms.settings.test",
@@ -44,7 +46,7 @@ def start_worker(
             "-A",
             "cms",
             "worker",
-            "--pool=solo",
+            f"--pool={pool}",
             "--concurrency=1",
             "--without-heartbeat",
             "--without-gossip",

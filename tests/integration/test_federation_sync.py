@@ -205,3 +205,30 @@ def test_a_worker_killed_mid_run_leaves_the_previous_state_and_a_restart_converg
     finally:
         stop_worker(worker)
         log.close()
+
+
+def test_a_prefork_worker_child_parses_a_big_feed_in_its_own_parsing_processes(
+    transactional_db, broker_mode, ptv_server, tmp_path: Path
+):
+    """Production's Celery pool forks a child per task slot; a full sync of more than
+    `FORK_AFTER_DOCUMENTS` pages then forks parsing processes from that child."""
+    from federation.services.parsing import FORK_AFTER_DOCUMENTS
+
+    source = make_source(ptv_server.url)
+    ptv_server.services = guids((FORK_AFTER_DOCUMENTS + 5) * 100)
+    log_path = tmp_path / "worker.log"
+    name = f"pesa-prefork-{os.getpid()}-{time.monotonic_ns()}"
+    with log_path.open("ab") as log:
+        worker = start_worker(name=name, log=log, pool="prefork")
+        try:
+            wait_until_ready(worker, name)
+            run = sync_and_wait(source, timeout=120)
+        finally:
+            stop_worker(worker)
+    logged = log_path.read_text(errors="replace")
+
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.message
+    assert run.created == len(ptv_server.services)
+    assert Service.objects.filter(source=source, status="active").count() == run.created
+    assert "parsing in 2 worker processes" in logged
+    assert "cannot start workers" not in logged
