@@ -11,13 +11,18 @@ first documents were mostly unchanged (skipping an item costs less than sending 
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import logging
 import multiprocessing
 import os
 import re
+import signal
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import islice
@@ -50,6 +55,11 @@ _UNSAFE_HTML = re.compile(
     re.IGNORECASE,
 )
 _HTML_FIELDS = ("description",)
+
+
+class ParsingWorkerLost(RuntimeError):
+    """A parsing worker process died mid-run (killed, out of memory): the run stops, before
+    it has written anything, instead of waiting for a page that never comes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,11 +182,20 @@ def items(
         return
     global _WORKER_STATE
     _WORKER_STATE = (importer, existing)
+    executor = ProcessPoolExecutor(
+        processes,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    )
+    pending: deque[Future] = deque()
     try:
         # Forked, so the workers share the importer and the rows read so far, unpickled.
+        # With fork, the executor starts every worker at the first submit.
         with _children_allowed():
-            pool = multiprocessing.get_context("fork").Pool(processes)
+            pending.append(executor.submit(_split_and_parse, first))
     except (AssertionError, OSError) as error:  # no fork here: parse in this process
+        executor.shutdown(wait=False, cancel_futures=True)
         _WORKER_STATE = None
         logger.warning("parsing in this process: cannot start workers (%s)", error)
         for document in _chain(first, documents):
@@ -184,25 +203,53 @@ def items(
         return
     logger.info("parsing in %s worker processes", processes)
     try:
-        with pool:
-            pending: deque[Any] = deque()
-            limit = processes * IN_FLIGHT_PER_PROCESS
-            for document in _chain(first, documents):
-                pending.append(pool.apply_async(_split_and_parse, (document,)))
-                if len(pending) >= limit:
-                    yield from _unpacked(pending.popleft().get())
-            while pending:
-                yield from _unpacked(pending.popleft().get())
+        limit = processes * IN_FLIGHT_PER_PROCESS
+        for document in documents:
+            pending.append(executor.submit(_split_and_parse, document))
+            if len(pending) >= limit:
+                yield from _unpacked(_result(pending.popleft()))
+        while pending:
+            yield from _unpacked(_result(pending.popleft()))
     finally:
+        executor.shutdown(wait=True, cancel_futures=True)
         _WORKER_STATE = None
+
+
+def _result(future: Future) -> list[Any]:
+    """A worker's parsed page. A multiprocessing pool would wait forever for the page of a
+    worker that died; the executor says so, and the run fails with that reason."""
+    try:
+        return future.result()
+    except BrokenProcessPool as error:
+        raise ParsingWorkerLost(
+            "a parsing worker process died (killed, or out of memory?): the run stopped "
+            "before writing anything; the next run starts over"
+        ) from error
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """A parsing worker dies with `parent`, the process that forked it (Linux): a sync killed
+    at its Celery time limit leaves no worker behind. Each worker holds both ends of the
+    executor's pipes, so it would never read an end of file and would wait forever."""
+    if not sys.platform.startswith("linux"):  # pragma: no cover - production is Linux
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # pragma: no cover - no prctl in this libc
+        logger.warning("parsing worker %s will not die with its parent", os.getpid())
+    if os.getppid() != parent:  # pragma: no cover - the parent died before prctl
+        os._exit(1)
 
 
 @contextmanager
 def _children_allowed() -> Iterator[None]:
     """Lets a daemonic process start the parsing pool. Each child of Celery's prefork pool is
     daemonic, and multiprocessing refuses to start processes from a daemon, so that none
-    outlives it. The parsing pool does not: `items` closes it (terminating its workers)
-    before the task returns, and a worker whose parent is killed reads EOF and exits."""
+    outlives it. The parsing pool does not: `items` shuts it down before the task returns,
+    and a worker whose parent is killed gets SIGKILL too (`_die_with_parent`)."""
     current = multiprocessing.current_process()
     daemonic = current.daemon
     if daemonic:

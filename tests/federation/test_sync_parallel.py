@@ -3,6 +3,10 @@ outcome, rows and issues are those of a serial run of the same feeds."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -177,3 +181,82 @@ def test_a_full_rerun_that_starts_unchanged_is_not_sent_to_workers(paged, settin
 
     assert paged == []
     assert (run.created, run.updated, run.unchanged) == (0, 0, 34)
+
+
+class DyingImporter(PagedImporter):
+    """Its parsing workers die (as if killed) at the document that holds item "s-fatal"."""
+
+    def raw_items(self, document: bytes) -> Iterator[Any]:
+        if b'"s-fatal"' in document and os.getpid() != PARENT_PID:
+            os._exit(137)
+        return super().raw_items(document)
+
+
+PARENT_PID = os.getpid()
+
+
+def test_a_parsing_worker_that_dies_fails_the_run_with_that_reason_and_writes_nothing(
+    paged, settings, monkeypatch
+):
+    from importers import registry
+
+    monkeypatch.setitem(registry.IMPORTERS, FORMAT, DyingImporter)
+    settings.PESA_SYNC_PARSE_PROCESSES = 2
+    source = SourceFactory(format=FORMAT, url=URL)
+    feed = Feed()
+    feed.items = pages(base_feed())
+    sync_source(source=source, trigger=SyncRun.Trigger.CLI, full=True, transport=feed.transport)
+    before = snapshot(source, SyncRun.objects.get(source=source))["rows"]
+    feed.items = pages([*changed_feed()[:-8], service("s-fatal"), *changed_feed()[-8:]])
+
+    with pytest.raises(parsing.ParsingWorkerLost):
+        sync_source(source=source, trigger=SyncRun.Trigger.CLI, full=True, transport=feed.transport)
+
+    run = SyncRun.objects.filter(source=source).latest("pk")
+    assert run.outcome == SyncRun.Outcome.FAILED
+    assert "a parsing worker process died" in run.message
+    assert snapshot(source, run)["rows"] == before, "nothing of the failed run was written"
+
+
+def test_parsing_workers_die_with_the_process_that_forked_them(tmp_path):
+    """A sync killed at its Celery time limit leaves no parsing worker waiting forever."""
+    script = (
+        "import os, django\n"
+        "django.setup()\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "import multiprocessing\n"
+        "from federation.services.parsing import _die_with_parent\n"
+        "executor = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context('fork'),\n"
+        "    initializer=_die_with_parent, initargs=(os.getpid(),))\n"
+        "executor.submit(os.getpid).result()\n"
+        "print(' '.join(map(str, executor._processes)), flush=True)\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    # Into a file, not a pipe: a surviving worker would hold a pipe open.
+    output = tmp_path / "workers.txt"
+    with output.open("w") as stdout:
+        subprocess.run(
+            [sys.executable, "-c", script],
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+            timeout=60,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "cms.settings.dev"},
+            check=False,
+        )
+    printed = output.read_text()
+    workers = [int(pid) for pid in printed.split()]
+    assert len(workers) == 2, printed
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead but not yet reaped by its new parent.
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(") ", 1)[1][0] != "Z"
