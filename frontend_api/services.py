@@ -8,13 +8,14 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from itertools import chain, islice
 from typing import Any
 
 import httpx
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from wagtail.models import Page
 
@@ -185,6 +186,29 @@ def _append_events(changes: Iterable[Change]) -> int:
     if appended:
         transaction.on_commit(bump_content_generation)
     return appended
+
+
+def compact_change_log(*, older_than: timedelta) -> int:
+    """Deletes the events older than `older_than` that a later event of the same item
+    (kind, id, language) supersedes; returns how many.
+
+    Safe for every cursor: a reader past a deleted event has applied it, and a reader
+    before it will apply the later event, which says what is true now (a feed reader checks
+    whether an upsert is still public anyway). So the log grows with the number of items,
+    not of changes: a nightly full sync no longer adds a row per changed record for good.
+    Deletes of items never seen again stay: a mirror with an old cursor still needs them.
+    """
+    later = ChangeEvent.objects.filter(
+        kind=OuterRef("kind"),
+        object_id=OuterRef("object_id"),
+        lang=OuterRef("lang"),
+        id__gt=OuterRef("id"),
+    )
+    superseded = ChangeEvent.objects.filter(at__lt=timezone.now() - older_than).filter(
+        Exists(later)
+    )
+    deleted, _ = superseded.delete()
+    return deleted
 
 
 def _in_batches(ids: Sequence[int]) -> Iterator[list[int]]:

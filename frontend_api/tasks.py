@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.conf import settings
 
 from frontend_api.exceptions import WebhookDeliveryFailed
 from frontend_api.models import WebhookDelivery
-from frontend_api.services import deliver_webhook, webhook_http_client
+from frontend_api.services import compact_change_log, deliver_webhook, webhook_http_client
 
 RETRY_BACKOFF_MAX = 3600
 
@@ -27,3 +29,9 @@ def deliver_webhook_task(self, delivery_id: int) -> None:
         if self.request.is_eager or delivery.attempts >= settings.PESA_WEBHOOK_MAX_ATTEMPTS:
             return
         raise self.retry(exc=exc, countdown=retry_delay(self.request.retries)) from None
+
+
+@shared_task(acks_late=True)
+def compact_change_log_task() -> int:
+    """Beat sends this nightly: superseded change events older than the setting go."""
+    return compact_change_log(older_than=timedelta(days=settings.PESA_CHANGES_COMPACT_AFTER_DAYS))

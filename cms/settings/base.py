@@ -8,6 +8,7 @@ what differs.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
@@ -295,6 +296,13 @@ PESA_GC_FREEZE_AFTER_REQUESTS = env.int("PESA_GC_FREEZE_AFTER_REQUESTS", default
 PESA_API_RESPONSE_CACHE = env.bool("PESA_API_RESPONSE_CACHE", default=True)
 PESA_API_RESPONSE_CACHE_TIMEOUT = env.int("PESA_API_RESPONSE_CACHE_TIMEOUT", default=3600)
 PESA_API_THROTTLE_RATE = env.str("PESA_API_THROTTLE_RATE", default="120/minute")
+# The change log (/api/v1/changes) keeps every event this many days; older ones that a later
+# event of the same item supersedes are deleted nightly (compact_change_log_task).
+PESA_CHANGES_COMPACT_AFTER_DAYS = env.int("PESA_CHANGES_COMPACT_AFTER_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["compact-change-log"] = {
+    "task": "frontend_api.tasks.compact_change_log_task",
+    "schedule": crontab(hour=3, minute=15),
+}
 # Webhooks: attempts per delivery, and the seconds a subscriber has to answer.
 PESA_WEBHOOK_MAX_ATTEMPTS = env.int("PESA_WEBHOOK_MAX_ATTEMPTS", default=6)
 PESA_WEBHOOK_TIMEOUT = env.float("PESA_WEBHOOK_TIMEOUT", default=10.0)
