@@ -21,6 +21,7 @@ probe per kind) and every tier reuses that text, so the ORM builds no query per 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery
@@ -460,8 +461,8 @@ def _tiered_select(
     ctes: list[tuple[str, list]] = []
     names: list[str] = []
     for index, tier in enumerate(tiers):
-        conditions = [f"{_ENTRY}.lang = %s", visible_sql]
-        params = [language.lang, *visible_params]
+        conditions = [f"{_ENTRY}.lang = {_language_literal(language.lang)}", visible_sql]
+        params = [*visible_params]
         for column, tier_query in tier:
             tier_sql, tier_params = _tsquery(tier_query)
             conditions.append(f"{_ENTRY}.{column} @@ {tier_sql}")
@@ -495,6 +496,18 @@ def _tiered_select(
     )
     enough = (f"(SELECT count(*) FROM ({found}) AS found) < %s", [ENOUGH])  # noqa: S608
     return _Statement(ctes, (select, [*rank_params, position, CANDIDATES]), tuple(names), enough)
+
+
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")
+
+
+def _language_literal(lang: str) -> str:
+    """`lang` as an SQL literal: each language's entries have their own GIN indexes
+    (migration 0006), and a generic plan can use a partial index only where the statement
+    itself names the language. Codes come from the settings; anything else is refused."""
+    if not _LANGUAGE_CODE.fullmatch(lang):
+        raise ValueError(f"not a language code: {lang!r}")
+    return f"'{lang}'"
 
 
 # Columns of a row of `_run`: pk, kind, object_id, lang, title, body, rank, position, then
