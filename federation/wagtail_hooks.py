@@ -1,6 +1,7 @@
 """Admin for feed owners and staff: sources with their runs, run issues, federated records.
 
-- Sources: list with the last run's outcome and counts; "Runs" and "Sync now" buttons.
+- Sources: list with the last run's outcome and counts; "Runs", "Sync now" and "Push token"
+  buttons (a new token is shown once; only its hash is stored).
 - Sync runs and record issues: read-only, filterable (a run's issues: `?run=<id>`).
 - Organisations, services, channels: read-only, with a status filter so staff see
   withdrawn records too.
@@ -38,10 +39,12 @@ from federation.models import (
     SyncRun,
 )
 from federation.selectors import latest_run
-from federation.services import enqueue_sync
+from federation.services import enqueue_sync, issue_push_token, revoke_push_token
 from federation.services.sources import validate_feed_url
 
 SYNC_PERMISSION = "federation.sync_source"
+# Who may hand out or revoke a source's push token: those who may edit the source.
+SOURCE_EDIT_PERMISSION = "federation.change_source"
 
 
 def can_sync(user) -> bool:
@@ -167,6 +170,14 @@ def source_listing_buttons(snippet, user, next_url=None):
                 "Sync now", url=reverse("federation_sync_source", args=[snippet.pk]), priority=10
             )
         )
+    if user.has_perm(SOURCE_EDIT_PERMISSION):
+        buttons.append(
+            ListingButton(
+                "Push token",
+                url=reverse("federation_source_push_token", args=[snippet.pk]),
+                priority=30,
+            )
+        )
     return buttons
 
 
@@ -187,10 +198,50 @@ def sync_source_view(request: HttpRequest, pk: int) -> HttpResponse:
     return TemplateResponse(request, "federation/admin/confirm_sync.html", {"source": source})
 
 
+def push_token_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET shows whether the source has a push token; POST `issue` replaces it with a new one,
+    shown on this response only (never stored in clear, never cached), POST `revoke` removes
+    it. Pushes with a replaced or revoked token get 401 from then on."""
+    if not request.user.has_perm(SOURCE_EDIT_PERMISSION):
+        raise PermissionDenied
+    source = get_object_or_404(Source, pk=pk)
+    token = None
+    if request.method == "POST":
+        from django.contrib import messages
+
+        action = request.POST.get("action")
+        if action == "issue":
+            token = issue_push_token(source=source)
+        elif action == "revoke":
+            revoke_push_token(source=source)
+            messages.success(request, f"The push token of {source} was revoked.")
+            return redirect(reverse("federation_source_push_token", args=[source.pk]))
+        else:
+            return HttpResponse("Unknown action.", status=400)
+    response = TemplateResponse(
+        request,
+        "federation/admin/push_token.html",
+        {
+            "source": source,
+            "token": token,
+            "push_url": request.build_absolute_uri(
+                reverse("source-feed-push", kwargs={"slug": source.slug})
+            ),
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @hooks.register("register_admin_urls")
 def federation_admin_urls():
     return [
-        path("federation/sources/<int:pk>/sync/", sync_source_view, name="federation_sync_source")
+        path("federation/sources/<int:pk>/sync/", sync_source_view, name="federation_sync_source"),
+        path(
+            "federation/sources/<int:pk>/push-token/",
+            push_token_view,
+            name="federation_source_push_token",
+        ),
     ]
 
 

@@ -149,3 +149,70 @@ def test_new_request_headers_replace_the_old_ones_and_empty_keeps_them(admin_cli
     assert Source.objects.get(pk=source.pk).request_headers == {"X-Key": "old"}
     admin_client.post(url, {**form, "new_request_headers": "X-Key: new"})
     assert Source.objects.get(pk=source.pk).request_headers == {"X-Key": "new"}
+
+
+@pytest.fixture
+def reader_client(client, django_user_model):
+    """An admin user who may look at sources but not edit them."""
+    user = django_user_model.objects.create_user("reader", "r@x.fi", "pw")
+    group = Group.objects.create(name="Feed readers")
+    group.permissions.add(
+        Permission.objects.get(codename="access_admin"),
+        Permission.objects.get(codename="view_source"),
+    )
+    user.groups.add(group)
+    client.force_login(user)
+    return client
+
+
+def test_a_new_push_token_is_shown_once_and_then_authenticates_pushes(admin_client):
+    from federation.services.sources import authenticate_push
+
+    source = SourceFactory(slug="ngo-feed")
+    url = reverse("federation_source_push_token", args=[source.pk])
+    assert "has no push token" in admin_client.get(url).content.decode()
+
+    response = admin_client.post(url, {"action": "issue"})
+
+    html = response.content.decode()
+    token = html.split('<code id="push-token">')[1].split("</code>")[0]
+    assert "no-store" in response["Cache-Control"]
+    assert "/api/v1/sources/ngo-feed/feed" in html
+    assert authenticate_push(slug="ngo-feed", token=token) == source
+    source.refresh_from_db()
+    assert token not in {source.push_token_hash, source.push_token_hint}
+    again = admin_client.get(url).content.decode()
+    assert token not in again and source.push_token_hint in again
+
+
+def test_replacing_or_revoking_a_push_token_stops_the_old_one(admin_client):
+    from federation.exceptions import PushRejected
+    from federation.services.sources import authenticate_push
+
+    source = SourceFactory(slug="region-feed")
+    url = reverse("federation_source_push_token", args=[source.pk])
+    first = admin_client.post(url, {"action": "issue"}).content.decode()
+    first_token = first.split('<code id="push-token">')[1].split("</code>")[0]
+
+    admin_client.post(url, {"action": "issue"})
+    with pytest.raises(PushRejected) as refused:
+        authenticate_push(slug="region-feed", token=first_token)
+    assert refused.value.status == 401
+    response = admin_client.post(url, {"action": "revoke"})
+
+    assert response.status_code == 302
+    source.refresh_from_db()
+    assert (source.push_token_hash, source.push_token_hint) == ("", "")
+
+
+def test_push_tokens_need_the_permission_to_edit_the_source(reader_client):
+    source = SourceFactory()
+    url = reverse("federation_source_push_token", args=[source.pk])
+
+    listing = reader_client.get(reverse("wagtailsnippets_federation_source:list"))
+    response = reader_client.post(url, {"action": "issue"})
+
+    assert url not in listing.content.decode()
+    assert response.status_code in (302, 403)
+    source.refresh_from_db()
+    assert source.push_token_hash == ""
