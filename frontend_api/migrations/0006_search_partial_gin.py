@@ -5,6 +5,8 @@ from django.db import migrations
 # list of its language (200k entries for Finnish at 200k services, 3-12 ms a tier) before it
 # could intersect it with the word's. The searches write the language as a literal, so even
 # a prepared statement's generic plan picks its language's index.
+# Built CONCURRENTLY (the migration is not atomic): searches and indexing go on meanwhile.
+# A build that fails leaves an INVALID index; drop it and run the migration again.
 INDEXED_LANGUAGES = ("fi", "sv", "en")
 # Languages added later by PESA_LANGUAGES: one shared index, which `lang = 'se'` implies.
 OTHERS = "other"
@@ -33,10 +35,10 @@ def create_partial_indexes(apps, schema_editor):
     for kind, column in VECTORS.items():
         for lang, predicate in _predicates().items():
             schema_editor.execute(
-                f"CREATE INDEX IF NOT EXISTS {index_name(kind, lang)} "
+                f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {index_name(kind, lang)} "
                 f"ON frontend_api_searchentry USING gin ({column}) WHERE {predicate}"
             )
-        schema_editor.execute(f"DROP INDEX IF EXISTS {OLD_INDEXES[column]}")
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {OLD_INDEXES[column]}")
 
 
 def restore_language_key_indexes(apps, schema_editor):
@@ -44,14 +46,16 @@ def restore_language_key_indexes(apps, schema_editor):
         return
     for kind, column in VECTORS.items():
         schema_editor.execute(
-            f"CREATE INDEX IF NOT EXISTS {OLD_INDEXES[column]} "
+            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {OLD_INDEXES[column]} "
             f"ON frontend_api_searchentry USING gin (lang, {column})"
         )
         for lang in _predicates():
-            schema_editor.execute(f"DROP INDEX IF EXISTS {index_name(kind, lang)}")
+            schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {index_name(kind, lang)}")
 
 
 class Migration(migrations.Migration):
+    atomic = False
+
     dependencies = [
         ("frontend_api", "0005_search_title_vector"),
     ]
