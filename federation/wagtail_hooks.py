@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -189,8 +190,6 @@ def sync_source_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         full = request.POST.get("full") == "1"
         enqueue_sync(source=source, full=full, trigger=SyncRun.Trigger.MANUAL)
-        from django.contrib import messages
-
         messages.success(
             request, f"A {'full' if full else 'incremental'} sync of {source} was queued."
         )
@@ -207,8 +206,6 @@ def push_token_view(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source, pk=pk)
     token = None
     if request.method == "POST":
-        from django.contrib import messages
-
         action = request.POST.get("action")
         if action == "issue":
             token = issue_push_token(source=source)

@@ -19,19 +19,22 @@ def admin_client(client, django_user_model):
     return client
 
 
-@pytest.fixture
-def viewer_client(client, django_user_model):
-    """An admin user who may see sources and runs but not start a sync."""
-    user = django_user_model.objects.create_user("viewer", "v@x.fi", "pw")
-    group = Group.objects.create(name="Feed viewers")
-    group.permissions.add(
-        Permission.objects.get(codename="access_admin"),
-        Permission.objects.get(codename="change_source"),
-        Permission.objects.get(codename="view_syncrun"),
-    )
+def logged_in_with(client, user_model, username: str, *codenames: str):
+    """`client` logged in as a new user whose one group grants `codenames`."""
+    user = user_model.objects.create_user(username, f"{username}@x.fi", "pw")
+    group = Group.objects.create(name=f"{username} group")
+    group.permissions.add(*(Permission.objects.get(codename=code) for code in codenames))
     user.groups.add(group)
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def viewer_client(client, django_user_model):
+    """An admin user who may see sources and runs but not start a sync."""
+    return logged_in_with(
+        client, django_user_model, "viewer", "access_admin", "change_source", "view_syncrun"
+    )
 
 
 def test_the_source_list_shows_the_last_run_outcome_and_counts(admin_client):
@@ -154,15 +157,7 @@ def test_new_request_headers_replace_the_old_ones_and_empty_keeps_them(admin_cli
 @pytest.fixture
 def reader_client(client, django_user_model):
     """An admin user who may look at sources but not edit them."""
-    user = django_user_model.objects.create_user("reader", "r@x.fi", "pw")
-    group = Group.objects.create(name="Feed readers")
-    group.permissions.add(
-        Permission.objects.get(codename="access_admin"),
-        Permission.objects.get(codename="view_source"),
-    )
-    user.groups.add(group)
-    client.force_login(user)
-    return client
+    return logged_in_with(client, django_user_model, "reader", "access_admin", "view_source")
 
 
 def test_a_new_push_token_is_shown_once_and_then_authenticates_pushes(admin_client):
