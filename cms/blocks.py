@@ -1,7 +1,7 @@
 """StreamField blocks of the article body.
 
 Every block's `get_api_representation` is plain JSON; the shapes are documented in
-docs/decisions/0039-article-body-from-raw-streamfield-data.md for the API engineer.
+docs/decisions/0030-article-body-from-raw-streamfield-data.md for the API engineer.
 """
 
 from typing import Any

@@ -289,7 +289,7 @@ class FederatedRecord(models.Model):
     """What every canonical record has: identity, change detection, lifecycle, provenance.
 
     `synced_at` is when our copy was last written. `last_seen_at` is refreshed at most
-    once a day (see docs/decisions/0014-one-sync-engine-writes-federated-records.md), so an unchanged re-run writes nothing.
+    once a day (see docs/decisions/0005-one-sync-engine-writes-federated-records.md), so an unchanged re-run writes nothing.
     """
 
     Status = RecordStatus

@@ -97,7 +97,7 @@ class ChangeEvent(models.Model):
     """One entry of the public change feed (`/api/v1/changes`).
 
     Append-only; the bigint id is the cursor, and writers take one lock so ids become
-    visible in order (docs/decisions/0044-change-events-in-id-order.md). Whether an upsert is still public is
+    visible in order (docs/decisions/0035-change-events-in-id-order.md). Whether an upsert is still public is
     decided when the feed is read, never stored.
     """
 

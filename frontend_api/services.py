@@ -131,7 +131,7 @@ def webhook_http_client() -> httpx.Client:
 
 
 # ---------------------------------------------------------------------------
-# The change log behind /api/v1/changes (docs/decisions/0043-change-log-table.md)
+# The change log behind /api/v1/changes (docs/decisions/0034-change-log-table.md)
 # ---------------------------------------------------------------------------
 # pg_advisory_xact_lock key: writers of the change log queue here, so event ids become
 # visible in id order and a reader's cursor can never skip a late-committing event.

@@ -234,7 +234,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cms.tasks.record_worker_heartbeat_task",
         "schedule": 60.0,
     },
-    # Wagtail's go-live / expiry times are honoured within a minute (docs/decisions/0034-scheduled-publishing-by-beat.md).
+    # Wagtail's go-live / expiry times are honoured within a minute (docs/decisions/0025-scheduled-publishing-by-beat.md).
     "publish-scheduled-pages": {
         "task": "cms.tasks.publish_scheduled_pages_task",
         "schedule": 60.0,
