@@ -80,5 +80,5 @@ def enqueue_due_sources_task() -> list[int]:
 
 @shared_task(acks_late=True)
 def fail_stale_runs_task() -> list[int]:
-    """Beat sends this every minute: runs whose worker died are failed, their sources freed."""
+    """Beat sends this every 30 s: runs whose worker died are failed, their sources freed."""
     return fail_stale_runs()

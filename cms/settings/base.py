@@ -352,8 +352,9 @@ PESA_FEED_FILE_ROOT = env.path(
     "PESA_FEED_FILE_ROOT", default=BASE_DIR / "federation" / "demo_feeds"
 )
 # Seconds a run's per-source lease lives without a heartbeat (a live run renews it every
-# 10 s): a worker that dies frees its source within this, plus one sweep (below).
-PESA_SYNC_HEARTBEAT_TIMEOUT = env.float("PESA_SYNC_HEARTBEAT_TIMEOUT", default=90)
+# 10 s): a dead worker's source is free within this, its run failed by the next sweep
+# (every 30 s, below), so within 90 s in all.
+PESA_SYNC_HEARTBEAT_TIMEOUT = env.float("PESA_SYNC_HEARTBEAT_TIMEOUT", default=60)
 PESA_SYNC_MAX_ISSUES = env.int("PESA_SYNC_MAX_ISSUES", default=5000)
 # Processes that parse a big full run's feed beside the one that writes (0 or 1: none).
 PESA_SYNC_PARSE_PROCESSES = env.int("PESA_SYNC_PARSE_PROCESSES", default=2)
@@ -364,5 +365,5 @@ CELERY_BEAT_SCHEDULE["enqueue-due-sources"] = {
 }
 CELERY_BEAT_SCHEDULE["fail-stale-runs"] = {
     "task": "federation.tasks.fail_stale_runs_task",
-    "schedule": 60.0,
+    "schedule": 30.0,
 }

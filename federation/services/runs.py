@@ -1,7 +1,7 @@
 """Run lifecycle around the lease: who may start, when a run is dead, what a retry redoes.
 
 A run is alive while it holds its source's lease (locks.py). A "running" run without it
-died with its worker: `fail_stale_runs` (beat, every minute) and the next run of the
+died with its worker: `fail_stale_runs` (beat, every 30 s) and the next run of the
 source mark it failed, so no source stays stuck for longer than the lease timeout plus
 one sweep. A push payload is applied exactly once: its one run is reused by a
 redelivered task, and a payload whose run has finished is never applied again.
