@@ -62,7 +62,8 @@ def sync_source_task(
             source=source, trigger=trigger, full=full, payload=payload, redelivered=redelivered
         ).pk
     except SourceBusy as busy:
-        if self.request.retries >= busy_retries():
+        # Eager (demo: one process) a retry would run at once, in this very call stack.
+        if self.request.is_eager or self.request.retries >= busy_retries():
             SyncRun.objects.filter(pk=busy.run.pk, outcome=SyncRun.Outcome.QUEUED).update(
                 outcome=SyncRun.Outcome.FAILED,
                 finished_at=timezone.now(),
