@@ -19,7 +19,7 @@ from tests.integration.conftest import start_worker, stop_worker, wait_until_rea
 
 pytestmark = pytest.mark.integration
 
-SERVICES = 12_000  # a push that keeps a worker busy for a few seconds
+SERVICES = 20_000  # a push that keeps a worker busy for a few seconds
 HEARTBEAT_TIMEOUT = "6"  # seconds: a dead run's lease lapses quickly in this test
 
 
@@ -93,12 +93,12 @@ def test_a_push_whose_worker_child_is_killed_mid_run_is_applied_once_and_frees_t
     source = Source.objects.create(name="NGO push", slug="ngo-push", kind="ngo", format="hsds")
     run = receive_push(source=source, body=hsds_body(SERVICES), content_type="application/json")
 
-    wait_for(lambda: outcome(run) == SyncRun.Outcome.RUNNING, timeout=60, what="run started")
+    wait_for(lambda: outcome(run) == SyncRun.Outcome.RUNNING, timeout=40, what="run started")
     (child,) = wait_for(lambda: pool_children(prefork_worker.pid), timeout=5, what="pool child")
     os.kill(child, signal.SIGKILL)
 
     finished = (SyncRun.Outcome.SUCCEEDED, SyncRun.Outcome.FAILED, SyncRun.Outcome.HELD)
-    wait_for(lambda: outcome(run) in finished, timeout=90, what="the push applied after the kill")
+    wait_for(lambda: outcome(run) in finished, timeout=60, what="the push applied after the kill")
 
     assert prefork_worker.poll() is None, "the main worker process survived its child"
     assert child not in pool_children(prefork_worker.pid)
@@ -115,7 +115,7 @@ def test_a_push_whose_worker_child_is_killed_mid_run_is_applied_once_and_frees_t
     following = receive_push(
         source=source, body=hsds_body(3, name="Uusi nimi"), content_type="application/json"
     )
-    wait_for(lambda: outcome(following) in finished, timeout=30, what="the next push went through")
+    wait_for(lambda: outcome(following) in finished, timeout=20, what="the next push went through")
     assert following.outcome == SyncRun.Outcome.SUCCEEDED, following.message
     assert following.updated == 3
     assert not SyncRun.objects.filter(outcome=SyncRun.Outcome.RUNNING).exists()
