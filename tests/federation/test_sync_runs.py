@@ -288,3 +288,17 @@ def test_a_push_that_stays_busy_past_its_retries_is_failed_not_left_queued(setti
 def test_the_sync_task_is_requeued_when_its_worker_child_dies():
     assert sync_source_task.acks_late is True
     assert sync_source_task.reject_on_worker_lost is True
+
+
+def test_an_eager_busy_push_gives_up_at_once_instead_of_retrying_in_its_own_stack(
+    settings, push_source
+):
+    settings.REDIS_URL = ""
+    assert source_lock(source=push_source, run=running_run(push_source)).acquire()
+    run = receive_push(source=push_source, body=hsds("Perhetalo"), content_type="application/json")
+
+    with pytest.raises(SourceBusy):
+        sync_source_task.apply(args=(push_source.pk, False, "push", run.payload_id), throw=True)
+
+    run.refresh_from_db()
+    assert run.outcome == SyncRun.Outcome.FAILED
