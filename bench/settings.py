@@ -72,7 +72,6 @@ PESA_API_RESPONSE_CACHE = os.environ.get("PESA_API_RESPONSE_CACHE", "true").lowe
 PESA_FEED_ALLOW_FILE_URLS = True
 PESA_FEED_FILE_ROOT = BASE_DIR / "var" / "bench" / "feeds"
 PESA_FEED_RUN_DEADLINE = 3600
-PESA_SYNC_LOCK_TIMEOUT = 7200
 
 # ---------------------------------------------------------------------------
 # Wagtail's own search index (the admin's page search) is not on any measured path: the

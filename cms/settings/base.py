@@ -351,8 +351,10 @@ PESA_FEED_ALLOW_FILE_URLS = env.bool("PESA_FEED_ALLOW_FILE_URLS", default=False)
 PESA_FEED_FILE_ROOT = env.path(
     "PESA_FEED_FILE_ROOT", default=BASE_DIR / "federation" / "demo_feeds"
 )
-# Per-source lock expiry: above the run deadline, below the broker's visibility timeout.
-PESA_SYNC_LOCK_TIMEOUT = env.int("PESA_SYNC_LOCK_TIMEOUT", default=2400)
+# Seconds a run's per-source lease lives without a heartbeat (a live run renews it every
+# 10 s): a dead worker's source is free within this, its run failed by the next sweep
+# (every 30 s, below), so within 90 s in all.
+PESA_SYNC_HEARTBEAT_TIMEOUT = env.float("PESA_SYNC_HEARTBEAT_TIMEOUT", default=60)
 PESA_SYNC_MAX_ISSUES = env.int("PESA_SYNC_MAX_ISSUES", default=5000)
 # Processes that parse a big full run's feed beside the one that writes (0 or 1: none).
 PESA_SYNC_PARSE_PROCESSES = env.int("PESA_SYNC_PARSE_PROCESSES", default=2)
@@ -360,4 +362,8 @@ PESA_PUSH_MAX_BYTES = env.int("PESA_PUSH_MAX_BYTES", default=10 * 1024 * 1024)
 CELERY_BEAT_SCHEDULE["enqueue-due-sources"] = {
     "task": "federation.tasks.enqueue_due_sources_task",
     "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["fail-stale-runs"] = {
+    "task": "federation.tasks.fail_stale_runs_task",
+    "schedule": 30.0,
 }

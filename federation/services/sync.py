@@ -57,7 +57,7 @@ from federation.models import (
     Source,
     SyncRun,
 )
-from federation.services import parsing
+from federation.services import parsing, runs
 from federation.services.hooks import sync_completed
 from federation.services.importing import (
     build_client,
@@ -105,29 +105,34 @@ def sync_source(
     full: bool = False,
     payload: PushPayload | None = None,
     transport: httpx.BaseTransport | None = None,
+    redelivered: bool = False,
 ) -> SyncRun:
     """Sync one source and return its finished `SyncRun`.
 
     Raises `SourceUnavailable` (carrying the failed run) when the feed cannot be fetched,
     so a task can retry; `SourceBusy` when a pushed payload finds another run going on.
+    A payload already applied by a finished run is not applied again (`runs.py`).
     `transport` is for tests: a mock HTTP transport under the guarded client.
     """
     mode = SyncRun.Mode.FULL if full else SyncRun.Mode.INCREMENTAL
     run = _queued_run(source=source, trigger=trigger, mode=mode, payload=payload)
-    lock = source_lock(source=source)
-    if not lock.acquire():
+    if runs.payload_done(run):
+        return run
+    lock = source_lock(source=source, run=run)
+    if not runs.acquire(lock=lock, run=run, redelivered=redelivered):
         if payload is not None:
             raise SourceBusy("another run of this source is in progress", run=run)
         return _finish(run, SyncRun.Outcome.SKIPPED, "another run of this source is in progress")
     try:
-        _fail_interrupted_runs(source=source, current=run)
+        runs.fail_interrupted_runs(source_id=source.pk, current=run)
         run.outcome = SyncRun.Outcome.RUNNING
         run.mode = mode
         run.started_at = timezone.now()
         run.save(update_fields=["outcome", "mode", "started_at"])
-        return _run(
-            source=source, run=run, full=full, payload=payload, transport=transport, lock=lock
-        )
+        with lock.heartbeat():
+            return _run(
+                source=source, run=run, full=full, payload=payload, transport=transport, lock=lock
+            )
     finally:
         lock.release()
 
@@ -176,6 +181,7 @@ def _run(
                 counts = _apply(source=source, run=run, plan=plan, feed=feed)
             _save_issues(run, feed.issues)
             _advance_source(source=source, run=run, full=feed.complete, payload=payload)
+            lock.keep_alive(force=True)  # still this run's lease: only then commit
             _finish(run, SyncRun.Outcome.SUCCEEDED, plan.summary(), counts=counts)
             logger.info("sync run %s: applied in %.1f s", run.pk, time.perf_counter() - applying)
             if run.has_changes:
@@ -233,17 +239,6 @@ def _queued_run(*, source: Source, trigger: str, mode: str, payload: PushPayload
         if run is not None:
             return run
     return SyncRun.objects.create(source=source, trigger=trigger, mode=mode, payload=payload)
-
-
-def _fail_interrupted_runs(*, source: Source, current: SyncRun) -> None:
-    """We hold the lock, so any other "running" run of this source died with its worker."""
-    SyncRun.objects.filter(source=source, outcome=SyncRun.Outcome.RUNNING).exclude(
-        pk=current.pk
-    ).update(
-        outcome=SyncRun.Outcome.FAILED,
-        finished_at=timezone.now(),
-        message="interrupted: the worker stopped before the run finished; nothing was applied",
-    )
 
 
 def _finish(

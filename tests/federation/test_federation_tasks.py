@@ -44,7 +44,7 @@ def test_tasks_are_json_only_and_time_limited_below_the_visibility_timeout():
     assert settings.CELERY_ACCEPT_CONTENT == ["json"]
     visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
     assert visibility > settings.CELERY_TASK_TIME_LIMIT
-    assert visibility > settings.PESA_SYNC_LOCK_TIMEOUT
+    assert visibility > settings.PESA_SYNC_HEARTBEAT_TIMEOUT
     assert settings.PESA_FEED_RUN_DEADLINE < settings.CELERY_TASK_SOFT_TIME_LIMIT
 
 

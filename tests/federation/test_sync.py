@@ -312,7 +312,7 @@ def test_the_lock_is_exclusive_and_released_only_by_its_owner(source, settings, 
 
 def test_the_database_lock_expires_so_a_killed_run_does_not_block_forever(source, settings):
     settings.REDIS_URL = ""
-    settings.PESA_SYNC_LOCK_TIMEOUT = 0
+    settings.PESA_SYNC_HEARTBEAT_TIMEOUT = 0
     dead = source_lock(source=source)
     assert dead.acquire()
 

@@ -163,7 +163,7 @@ def test_a_worker_killed_mid_run_leaves_the_previous_state_and_a_restart_converg
     transactional_db, broker_mode, ptv_server, tmp_path: Path
 ):
     source = make_source(ptv_server.url)
-    lock_env = {"PESA_SYNC_LOCK_TIMEOUT": "3"}
+    lock_env = {"PESA_SYNC_HEARTBEAT_TIMEOUT": "3"}
     log = (tmp_path / "worker.log").open("ab")
     name = f"pesa-kill-{os.getpid()}-{time.monotonic_ns()}"
     worker = start_worker(name=name, log=log, extra_env=lock_env)
