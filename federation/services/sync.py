@@ -29,6 +29,7 @@ import json
 import logging
 import tempfile
 import time
+import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -1103,8 +1104,7 @@ def _store_withdrawal_times(
     model: type[models.Model], rows: list[tuple[int, str]], flagged: dict[str, str]
 ) -> None:
     """The feed's timestamp of a withdrawal becomes the row's, so an older copy replayed
-    later does not bring the record back (newest wins). After the rewrites of this model:
-    `_update_rows` keeps one staging table per model and transaction."""
+    later does not bring the record back (newest wins)."""
     dated = [
         {"id": pk, "origin_modified": flagged[origin_id][:40]}
         for pk, origin_id in rows
@@ -1312,7 +1312,9 @@ def _update_rows(model: type[models.Model], rows: list[dict[str, Any]], names: l
     quote = connection.ops.quote_name
     fields = [model._meta.get_field(name) for name in names]
     table = quote(model._meta.db_table)
-    staging = quote(f"pesa_sync_{model._meta.db_table}")
+    # One staging table per model and set of columns (a withdrawal rewrites one column).
+    columns_key = zlib.crc32(",".join(names).encode())
+    staging = quote(f"pesa_sync_{model._meta.db_table}_{columns_key:08x}")
     columns = [quote(f.column) for f in fields]
     with connection.cursor() as cursor:
         # Dropped when the run's transaction ends; emptied for each batch.
