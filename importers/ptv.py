@@ -534,8 +534,14 @@ class PtvImporter(Importer):
         if status in WITHDRAWN_STATUSES:
             if not source_id:
                 return RecordError(source_id=None, message="missing id", field="id", kind=kind)
+            # Its timestamp, when the item has one: an older withdrawal does not win.
+            modified = item.get("modified")
             return ParsedRecord(
-                kind=kind, source_id=source_id, data={}, withdrawn=True, repairs=repairs.as_tuple()
+                kind=kind,
+                source_id=source_id,
+                data={"modified": modified} if isinstance(modified, str) else {},
+                withdrawn=True,
+                repairs=repairs.as_tuple(),
             )
         if kind == "service":
             data: dict[str, Any] = self._service(item, repairs)

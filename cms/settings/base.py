@@ -358,6 +358,9 @@ PESA_SYNC_HEARTBEAT_TIMEOUT = env.float("PESA_SYNC_HEARTBEAT_TIMEOUT", default=6
 PESA_SYNC_MAX_ISSUES = env.int("PESA_SYNC_MAX_ISSUES", default=5000)
 # Processes that parse a big full run's feed beside the one that writes (0 or 1: none).
 PESA_SYNC_PARSE_PROCESSES = env.int("PESA_SYNC_PARSE_PROCESSES", default=2)
+# Seconds an incremental pull reaches back before the newest feed timestamp it has seen:
+# covers clock skew and records committed at the feed while it was read.
+PESA_SYNC_WATERMARK_OVERLAP = env.int("PESA_SYNC_WATERMARK_OVERLAP", default=600)
 PESA_PUSH_MAX_BYTES = env.int("PESA_PUSH_MAX_BYTES", default=10 * 1024 * 1024)
 CELERY_BEAT_SCHEDULE["enqueue-due-sources"] = {
     "task": "federation.tasks.enqueue_due_sources_task",

@@ -133,7 +133,8 @@ def prepare(record: ParsedRecord | RecordError) -> Prepared:
     reported: list[tuple[str, str]] = []
     data = sanitized(record.data, issue=lambda field, message: reported.append((field, message)))
     return Prepared(
-        replace(record, data={}),
+        # The timestamp stays on the record: the watermark is the newest one parsed.
+        replace(record, data={"modified": record.data.get("modified")}),
         orjson.dumps(data),
         content_hash(data),
         tuple(reported),

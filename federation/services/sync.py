@@ -29,11 +29,12 @@ import json
 import logging
 import tempfile
 import time
+import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
@@ -57,7 +58,7 @@ from federation.models import (
     Source,
     SyncRun,
 )
-from federation.services import parsing, runs
+from federation.services import parsing, recency, runs
 from federation.services.hooks import sync_completed
 from federation.services.importing import (
     build_client,
@@ -180,7 +181,7 @@ def _run(
             with _cyclic_gc_paused():
                 counts = _apply(source=source, run=run, plan=plan, feed=feed)
             _save_issues(run, feed.issues)
-            _advance_source(source=source, run=run, full=feed.complete, payload=payload)
+            _advance_source(source=source, run=run, full=feed.complete, payload=payload, feed=feed)
             lock.keep_alive(force=True)  # still this run's lease: only then commit
             _finish(run, SyncRun.Outcome.SUCCEEDED, plan.summary(), counts=counts)
             logger.info("sync run %s: applied in %.1f s", run.pk, time.perf_counter() - applying)
@@ -255,11 +256,16 @@ def _finish(
 
 
 def _advance_source(
-    *, source: Source, run: SyncRun, full: bool, payload: PushPayload | None
+    *, source: Source, run: SyncRun, full: bool, payload: PushPayload | None, feed: Feed
 ) -> None:
     changes: dict[str, Any] = {}
     if payload is None:
-        changes["watermark"] = run.started_at.isoformat()
+        changes["watermark"] = recency.next_watermark(
+            newest=feed.newest_modified,
+            undated=feed.undated,
+            previous=source.watermark,
+            started_at=run.started_at,
+        )
     else:
         PushPayload.objects.filter(pk=payload.pk).update(processed_at=timezone.now())
     if full:
@@ -283,7 +289,7 @@ def _importer_for(
 ) -> tuple[Importer, Iterable[bytes] | None]:
     """The importer, plus the documents to parse when they are not fetched from the URL."""
     cls = importer_class(source.format)
-    since = None if full or not source.watermark else source.watermark
+    since = None if full else recency.since(source.watermark)
     http = build_client(source=source, transport=transport)
     importer = cls(url=source.url, http=http, since=since, options=importer_options(source=source))
     if payload is not None:
@@ -547,8 +553,9 @@ class Feed:
     refingerprinted: dict[str, dict[str, int | None]] = field(
         default_factory=lambda: {k: {} for k in KINDS}
     )
-    flagged_withdrawn: dict[str, set[str]] = field(
-        default_factory=lambda: {k: set() for k in KINDS}
+    # Records the feed marks withdrawn: origin_id -> the feed's timestamp of it ("" if none).
+    flagged_withdrawn: dict[str, dict[str, str]] = field(
+        default_factory=lambda: {k: {} for k in KINDS}
     )
     # Ids the feed listed but we rejected: never withdrawn for being "missing".
     rejected_ids: set[str] = field(default_factory=set)
@@ -558,6 +565,9 @@ class Feed:
     valid_count: int = 0
     # Raw items not parsed because their fingerprint matched (logged).
     skipped: int = 0
+    # The newest timestamp of the parsed records, and how many had none (the watermark).
+    newest_modified: datetime | None = None
+    undated: int = 0
 
     def counts(self) -> dict[str, int]:
         return {"rejected": self.rejected}
@@ -647,7 +657,7 @@ class Feed:
             and origin_id not in self.changed[kind]
         ):
             self.skipped += 1
-            self.flagged_withdrawn[kind].discard(origin_id)
+            self.flagged_withdrawn[kind].pop(origin_id, None)
             if current < _SEEN:
                 self.valid_count += 1
                 existing[origin_id] = current + _SEEN
@@ -675,7 +685,7 @@ class Feed:
     def _unchanged_copy(self, kind: str, origin_id: str) -> None:
         """What `_record` does with a copy of a spooled record that equals the stored row."""
         self._duplicate(kind, origin_id)
-        self.flagged_withdrawn[kind].discard(origin_id)
+        self.flagged_withdrawn[kind].pop(origin_id, None)
         self.changed[kind].pop(origin_id)
         self.refingerprinted[kind].pop(origin_id, None)
         current = self.existing[kind][origin_id]
@@ -719,6 +729,7 @@ class Feed:
             return
         for repair in record.repairs:
             self._error(repair)
+        modified = self._saw_time(record.data.get("modified"), dated=not record.withdrawn)
         existing, changed = self.existing[kind], self.changed[kind]
         current = existing.get(origin_id)
         seen = current is not None and current >= _SEEN
@@ -729,7 +740,7 @@ class Feed:
             self.refingerprinted[kind].pop(origin_id, None)
             if seen:
                 existing[origin_id] = current - _SEEN
-            self.flagged_withdrawn[kind].add(origin_id)
+            self.flagged_withdrawn[kind][origin_id] = modified
             return
         sanitizing: list[str] = []
         report = self._issue_for(kind, origin_id, sanitizing)
@@ -755,7 +766,7 @@ class Feed:
             self.valid_count += 1
         elif previous != short:
             self._duplicate(kind, origin_id)
-        self.flagged_withdrawn[kind].discard(origin_id)
+        self.flagged_withdrawn[kind].pop(origin_id, None)
         unchanged = (
             current is not None and current != _WITHDRAWN and _stored_hash(current) == short != 0
         )
@@ -774,6 +785,28 @@ class Feed:
             existing[origin_id] = current - _SEEN
         self.refingerprinted[kind].pop(origin_id, None)
         changed.add(origin_id, record_hash, fingerprint, data)
+
+    def _saw_time(self, value: Any, *, dated: bool) -> str:
+        """Keeps the newest feed timestamp for the watermark; returns the value as text.
+        `dated`: whether the record should have one (a withdrawal may be a bare id)."""
+        moment = recency.source_time(value)
+        if moment is None:
+            self.undated += dated
+            return ""
+        if self.newest_modified is None or moment > self.newest_modified:
+            self.newest_modified = moment
+        return str(value)
+
+    def stale(self, kind: str, origin_id: str, message: str) -> None:
+        """A record older than our stored copy: not applied, and the owner is told."""
+        self.issue(
+            reason=RecordIssue.Reason.REJECTED,
+            severity=RecordIssue.Severity.ERROR,
+            message=message,
+            origin_id=origin_id,
+            kind=kind,
+            field_path="modified",
+        )
 
     def written(self, kind: str, batch_size: int) -> Iterator[list[Spooled]]:
         """The records to write, in feed order, `batch_size` at a time (read from the spool)."""
@@ -815,13 +848,22 @@ class Plan:
     hold_outcome: str = SyncRun.Outcome.HELD
     complete: bool = False
     rejected: int = 0
+    # Records older than our stored copies: not applied (`recency`).
+    stale: int = 0
 
     def summary(self) -> str:
         reactivated = sum(self.reactivate.values())
         parts = ["complete sync" if self.complete else "partial sync"]
         if reactivated:
             parts.append(f"{reactivated} reactivated")
+        if self.stale:
+            parts.append(f"{self.stale} stale, older than stored, not applied")
         return "; ".join(parts)
+
+    def skip_stale(self, kind: str, current: int | None) -> None:
+        self.stale += 1
+        if current == _WITHDRAWN:
+            self.reactivate[kind] -= 1
 
 
 def _plan(*, source: Source, run: SyncRun, feed: Feed) -> Plan:
@@ -868,7 +910,9 @@ def _plan(*, source: Source, run: SyncRun, feed: Feed) -> Plan:
                 feed.complete and origin_id not in changed and origin_id not in feed.rejected_ids
             ):
                 gone.append(origin_id)
-        plan.withdraw[kind] = gone
+        plan.withdraw[kind] = _fresh_withdrawals(
+            source=source, kind=kind, origin_ids=gone, plan=plan, feed=feed
+        )
     plan.withdraw_reason = (
         "missing from a complete sync" if feed.complete else "marked withdrawn by the feed"
     )
@@ -891,6 +935,26 @@ def _plan(*, source: Source, run: SyncRun, feed: Feed) -> Plan:
                 f"the guard's {source.max_withdrawn_percent} %; nothing changed"
             )
     return plan
+
+
+def _fresh_withdrawals(
+    *, source: Source, kind: str, origin_ids: list[str], plan: Plan, feed: Feed
+) -> list[str]:
+    """`origin_ids` without the withdrawals the feed dates older than our stored copy."""
+    flagged = feed.flagged_withdrawn[kind]
+    dated = [origin_id for origin_id in origin_ids if flagged.get(origin_id)]
+    stale: set[str] = set()
+    for chunk in _chunks(dated, 5000):
+        rows = RECORD_MODELS[kind].objects.filter(source=source, origin_id__in=chunk)
+        for origin_id, stored in rows.values_list("origin_id", "origin_modified"):
+            message = recency.stale_message(flagged[origin_id], stored)
+            if message:
+                feed.stale(kind, origin_id, message)
+                stale.add(origin_id)
+    plan.stale += len(stale)
+    return (
+        [origin_id for origin_id in origin_ids if origin_id not in stale] if stale else origin_ids
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -922,20 +986,28 @@ def _apply(*, source: Source, run: SyncRun, plan: Plan, feed: Feed) -> dict[str,
                 _add_organizations(source=source, organizations=organizations, batch=batch)
             existing = feed.existing[kind]
             known = [origin_id for origin_id, *_rest in batch if origin_id in existing]
-            pks = (
-                dict(
-                    model.objects.filter(source=source, origin_id__in=known).values_list(
-                        "origin_id", "pk"
-                    )
-                )
+            stored = (
+                {
+                    origin_id: (pk, modified)
+                    for origin_id, pk, modified in model.objects.filter(
+                        source=source, origin_id__in=known
+                    ).values_list("origin_id", "pk", "origin_modified")
+                }
                 if known
                 else {}
             )
             new_rows: list[dict[str, Any]] = []
             changed_rows: list[dict[str, Any]] = []
             for origin_id, content_hash, fingerprint, data in batch:
+                pk, stored_modified = stored.get(origin_id, (None, ""))
+                stale = pk is not None and recency.stale_message(
+                    data.get("modified"), stored_modified
+                )
+                if stale:
+                    feed.stale(kind, origin_id, stale)
+                    plan.skip_stale(kind, existing.get(origin_id))
+                    continue
                 fields = _fields(kind, data, organizations, run)
-                pk = pks.get(origin_id)
                 if pk is None:
                     new_rows.append(
                         {
@@ -983,13 +1055,15 @@ def _apply(*, source: Source, run: SyncRun, plan: Plan, feed: Feed) -> dict[str,
             live = model.objects.filter(source=source, origin_id__in=chunk).exclude(
                 status=RecordStatus.WITHDRAWN
             )
-            pks_now = list(live.values_list("pk", flat=True))
+            rows_now = list(live.values_list("pk", "origin_id"))
+            pks_now = [pk for pk, _origin_id in rows_now]
             withdrawn += model.objects.filter(pk__in=pks_now).update(
                 status=RecordStatus.WITHDRAWN,
                 withdrawn_at=now,
                 withdrawn_reason=plan.withdraw_reason,
                 synced_at=now,
             )
+            _store_withdrawal_times(model, rows_now, feed.flagged_withdrawn[kind])
             withdrawn_pks.extend(sorted(pks_now))
         changes[kind] = {"upserted": upserted, "withdrawn": withdrawn_pks}
 
@@ -1017,8 +1091,21 @@ def _apply(*, source: Source, run: SyncRun, plan: Plan, feed: Feed) -> dict[str,
         "updated": updated,
         "unchanged": plan.unchanged,
         "withdrawn": withdrawn,
-        "rejected": plan.rejected,
+        "rejected": plan.rejected + plan.stale,
     }
+
+
+def _store_withdrawal_times(
+    model: type[models.Model], rows: list[tuple[int, str]], flagged: dict[str, str]
+) -> None:
+    """The feed's timestamp of a withdrawal becomes the row's, so an older copy replayed
+    later does not bring the record back (newest wins)."""
+    dated = [
+        {"id": pk, "origin_modified": flagged[origin_id][:40]}
+        for pk, origin_id in rows
+        if flagged.get(origin_id)
+    ]
+    _update_rows(model, dated, ["origin_modified"])
 
 
 def _add_organizations(
@@ -1220,7 +1307,9 @@ def _update_rows(model: type[models.Model], rows: list[dict[str, Any]], names: l
     quote = connection.ops.quote_name
     fields = [model._meta.get_field(name) for name in names]
     table = quote(model._meta.db_table)
-    staging = quote(f"pesa_sync_{model._meta.db_table}")
+    # One staging table per model and set of columns (a withdrawal rewrites one column).
+    columns_key = zlib.crc32(",".join(names).encode())
+    staging = quote(f"pesa_sync_{model._meta.db_table}_{columns_key:08x}")
     columns = [quote(f.column) for f in fields]
     with connection.cursor() as cursor:
         # Dropped when the run's transaction ends; emptied for each batch.

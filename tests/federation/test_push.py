@@ -3,6 +3,7 @@ import pytest
 from django.test import Client
 
 from federation.models import PushPayload, Service, SyncRun
+from federation.selectors import run_issues
 from federation.services import issue_push_token
 from tests.factories.federation import SourceFactory
 
@@ -101,3 +102,47 @@ def test_the_push_endpoint_ignores_session_cookies(pushed, client, django_user_m
     client.force_login(django_user_model.objects.create_superuser("boss", "b@x.fi", "pw"))
 
     assert post(client, source.slug).status_code == 401
+
+
+def service_page(name, last_modified):
+    contents = [{**HSDS_PAGE["contents"][0], "name": name, "last_modified": last_modified}]
+    return orjson.dumps({**HSDS_PAGE, "contents": contents})
+
+
+def push_run(client, source, token, body, capture) -> SyncRun:
+    with capture(execute=True):
+        response = post(client, source.slug, token=token, body=body)
+    assert response.status_code == 202
+    return SyncRun.objects.get(pk=response.json()["run_id"])
+
+
+def test_out_of_order_pushes_end_in_the_newest_state_and_the_owner_sees_the_stale_one(
+    pushed, client, django_capture_on_commit_callbacks
+):
+    source, token = pushed
+    newer = service_page("Newer", "2026-11-02T08:00:00Z")
+    older = service_page("Older", "2026-11-01T08:00:00Z")
+
+    push_run(client, source, token, newer, django_capture_on_commit_callbacks)
+    late = push_run(client, source, token, older, django_capture_on_commit_callbacks)
+
+    assert Service.objects.get(source=source, origin_id="svc-1").name == {"en": "Newer"}
+    assert late.outcome == SyncRun.Outcome.SUCCEEDED
+    assert (late.created, late.updated) == (0, 0)
+    (issue,) = run_issues(run=late)
+    assert issue.message.startswith("stale, older than stored")
+    assert "2026-11-01T08:00:00Z" in issue.message and "2026-11-02T08:00:00Z" in issue.message
+
+
+def test_a_replayed_old_push_does_not_undo_a_newer_one(
+    pushed, client, django_capture_on_commit_callbacks
+):
+    source, token = pushed
+    first = service_page("First", "2026-11-01T08:00:00Z")
+    second = service_page("Second", "2026-11-02T08:00:00Z")
+
+    for body in (first, second, first):
+        push_run(client, source, token, body, django_capture_on_commit_callbacks)
+
+    service = Service.objects.get(source=source, origin_id="svc-1")
+    assert (service.name, service.origin_modified) == ({"en": "Second"}, "2026-11-02T08:00:00Z")

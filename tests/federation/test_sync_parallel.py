@@ -260,3 +260,25 @@ def _alive(pid: int) -> bool:
     # A zombie is dead but not yet reaped by its new parent.
     with open(f"/proc/{pid}/stat") as stat:
         return stat.read().split(") ", 1)[1][0] != "Z"
+
+
+def test_records_parsed_in_worker_processes_keep_their_timestamps(paged, settings):
+    """The watermark and newest-wins need each record's `modified`, also from a worker."""
+    settings.PESA_SYNC_PARSE_PROCESSES = 2
+    source = SourceFactory(format=FORMAT, url=URL)
+    feed = Feed()
+    stamps = [f"2026-11-{day:02d}T08:00:00+00:00" for day in range(1, 21)]
+    feed.items = pages([service(f"s{i}", modified=stamp) for i, stamp in enumerate(stamps)])
+    sync_source(source=source, trigger=SyncRun.Trigger.CLI, full=True, transport=feed.transport)
+    source.refresh_from_db()
+    assert source.watermark == stamps[-1]
+
+    older = [service(f"s{i}", "Vanha", modified=stamps[0]) for i in range(20)]
+    feed.items = pages(older)
+    run = sync_source(
+        source=source, trigger=SyncRun.Trigger.CLI, full=True, transport=feed.transport
+    )
+
+    assert paged, "documents were parsed in workers"
+    assert (run.updated, run.unchanged) == (1, 0), "only s0 is as new as the stored copy"
+    assert run.issues.filter(message__startswith="stale, older than stored").count() == 19

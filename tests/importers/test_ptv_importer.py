@@ -178,6 +178,17 @@ def test_ptv_archived_item_becomes_a_withdrawn_record() -> None:
     assert record.kind == "service"
 
 
+def test_ptv_archived_item_keeps_its_timestamp_so_an_older_withdrawal_does_not_win() -> None:
+    item = {"id": "6c00d407-d3fd-4c7e-a373-57be9f3b2cff", "serviceNames": []}
+    archived = {**item, "publishingStatus": "Archived", "modified": "2026-11-02T08:00:00"}
+    document = json.dumps({"pageNumber": 1, "pageCount": 1, "itemList": [archived]}).encode()
+
+    record = only_record(list(importer().parse(document)))
+
+    assert record.withdrawn is True
+    assert record.data == {"modified": "2026-11-02T08:00:00"}
+
+
 def test_ptv_record_without_name_is_rejected_with_a_reason() -> None:
     document = json.dumps(
         [{"id": "x-1", "serviceNames": [{"language": "fi", "value": " ", "type": "Name"}]}]
