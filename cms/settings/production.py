@@ -1,15 +1,20 @@
 """Production: refuses to start without the secrets and services it depends on."""
 
+import os
+from pathlib import Path
+
+import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F403
-from .base import LOGGING, POSTGRES_OPTIONS, env
-
 # ---------------------------------------------------------------------------
-# Required environment
+# Required environment: checked before base.py, which would otherwise start an
+# embedded PostgreSQL for a missing DATABASE_URL (cms/database.py).
 # ---------------------------------------------------------------------------
+_ENV_FILE = Path(__file__).resolve().parents[2] / ".env"
+if _ENV_FILE.exists():
+    environ.Env.read_env(_ENV_FILE)
 _missing = [
-    name for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL") if not env.str(name, default="")
+    name for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL") if not os.environ.get(name)
 ]
 if _missing:
     raise ImproperlyConfigured(
@@ -18,11 +23,10 @@ if _missing:
         + ". See .env.example."
     )
 
+from .base import *  # noqa: E402, F403
+from .base import LOGGING, env  # noqa: E402
+
 SECRET_KEY = env.str("SECRET_KEY")
-DATABASES = {"default": env.db_url("DATABASE_URL")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"].setdefault("OPTIONS", {}).update(POSTGRES_OPTIONS)
 REDIS_URL = env.str("REDIS_URL")
 CACHES = {
     "default": {

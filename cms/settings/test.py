@@ -1,4 +1,5 @@
-"""Test settings: PostgreSQL and Redis where they answer, SQLite and local memory where not.
+"""Test settings: PostgreSQL always (base.py: DATABASE_URL's server, else the embedded one);
+Redis where it answers, local memory where not.
 
 `tests/conftest.py` reads `PESA_TEST_SERVICES` to run or skip the integration
 tests, and fails the run under CI when a service is missing.
@@ -7,25 +8,7 @@ tests, and fails the run under CI when a service is missing.
 import os
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, POSTGRES_OPTIONS, env
-
-
-def _postgres_answers(url: str) -> bool:
-    try:
-        import psycopg
-
-        config = env.db_url_config(url)
-        psycopg.connect(
-            host=config.get("HOST") or "127.0.0.1",
-            port=config.get("PORT") or 5432,
-            user=config.get("USER") or "postgres",
-            password=config.get("PASSWORD") or None,
-            dbname="postgres",
-            connect_timeout=2,
-        ).close()
-    except Exception:
-        return False
-    return True
+from .base import BASE_DIR, DATABASES
 
 
 def _redis_answers(url: str) -> bool:
@@ -41,29 +24,13 @@ def _redis_answers(url: str) -> bool:
 # ---------------------------------------------------------------------------
 # Services: real ones when reachable
 # ---------------------------------------------------------------------------
-TEST_DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pesa")
 TEST_REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-PESA_TEST_SERVICES = {
-    "postgresql": TEST_DATABASE_URL.startswith("postgres") and _postgres_answers(TEST_DATABASE_URL),
-    "redis": _redis_answers(TEST_REDIS_URL),
-}
+PESA_TEST_SERVICES = {"redis": _redis_answers(TEST_REDIS_URL)}
 
-if PESA_TEST_SERVICES["postgresql"]:
-    DATABASES = {"default": env.db_url_config(TEST_DATABASE_URL)}
-    DATABASES["default"]["OPTIONS"] = dict(POSTGRES_OPTIONS)
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": BASE_DIR / "var" / "test.sqlite3",
-        }
-    }
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # One test database per pytest process, so parallel runs on one server never collide.
 DATABASES["default"]["TEST"] = {
     "NAME": os.environ.get("PESA_TEST_DB_NAME", f"test_pesa_{os.getpid()}")
-    if PESA_TEST_SERVICES["postgresql"]
-    else None
 }
 
 REDIS_URL = TEST_REDIS_URL if PESA_TEST_SERVICES["redis"] else ""

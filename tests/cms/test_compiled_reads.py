@@ -87,7 +87,6 @@ def _prepared_statements() -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL prepares statements")
 def test_a_prepared_read_is_prepared_although_django_turns_automatic_preparation_off(locales):
     def page(*, offset, limit):
         codes = Locale.objects.order_by("language_code").values("language_code")

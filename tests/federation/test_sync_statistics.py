@@ -10,10 +10,6 @@ from federation.models import Service
 from federation.services import statistics
 from federation.services import sync as sync_module
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="planner statistics are PostgreSQL's"
-)
-
 SERVICE_TABLES = [
     "federation_service",
     "federation_servicearea",

@@ -20,9 +20,8 @@ from frontend_api.views.content import ARTICLE_BY_ID, PLAIN_LIST_PAGE
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/articles/"
-# PostgreSQL finds the body's link targets in the article's query; elsewhere they are looked
-# up afterwards (the visibility rule's restricted paths, then the pages: 2 queries).
-LINK_LOOKUP_QUERIES = 0 if connection.vendor == "postgresql" else 2
+# The article's query finds the body's link targets: no lookups afterwards.
+LINK_LOOKUP_QUERIES = 0
 
 
 @pytest.fixture

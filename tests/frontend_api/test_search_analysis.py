@@ -124,7 +124,6 @@ def test_without_voikko_finnish_falls_back_with_one_log_line(monkeypatch, caplog
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm is a PostgreSQL extension")
 def test_pg_trgm_extension_is_installed_by_migration():
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")

@@ -3,7 +3,6 @@ import io
 import pytest
 from content_builders import article, topic, vocabulary
 from django.core.management import call_command
-from django.db import connection
 
 from federation.models import Area, ServiceArea
 from federation.signals import records_changed
@@ -243,7 +242,6 @@ def test_a_big_sync_reindexes_after_commit_in_a_task(content, django_capture_on_
     assert SearchEntry.objects.filter(kind="service", object_id__in=ids).count() == 201
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL")
 def test_article_hits_carry_their_title_and_path_from_the_one_query(
     client, content, django_assert_num_queries
 ):

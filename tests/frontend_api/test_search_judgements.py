@@ -15,13 +15,7 @@ from django.test.utils import isolate_apps
 from frontend_api.search.analysis import voikko_available
 from frontend_api.search.postgres import build_search_document, ranked_search, search_vector
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="search judgements need PostgreSQL full-text search (CI runs them there)",
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TOP_K = 10

@@ -20,13 +20,7 @@ from frontend_api.search.query import search_index
 from frontend_api.search.services import index_services
 from tests.factories.federation import ServiceFactory, SourceFactory
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="tiers, title vectors and the trigram index need PostgreSQL (CI runs them there)",
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/search/"
 

@@ -23,10 +23,7 @@ from federation.selectors import (
 from frontend_api.views.services import keyed_list_page
 from tests.factories.federation import OrganizationFactory, SourceFactory
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="the list keys are PostgreSQL's"),
-]
+pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/services/"
 FILTERS = {"municipality": "091", "language": "fi", "lang": "sv", "audience": "KR1"}

@@ -6,7 +6,6 @@ empty one too. Municipalities (their county codes) are read once per process, so
 """
 
 import pytest
-from django.db import connection
 from federation_api_data import make_channel, make_service
 
 from federation.models import Service
@@ -23,12 +22,7 @@ from federation.selectors import (
 from frontend_api.filters.services import code_or_narrower, with_code
 from tests.factories.federation import OrganizationFactory, SourceFactory
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="the one-query list is PostgreSQL's"
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/services/"
 FILTERS = {"municipality": "091", "language": "fi", "lang": "fi", "audience": "KR1"}

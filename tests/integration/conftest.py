@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -19,9 +20,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def database_url_for_worker() -> str:
-    """The worker must write to the test database pytest-django created, not the real one."""
-    db = settings.DATABASES["default"]
-    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    """The worker must write to the test database pytest-django created, not the real one:
+    the session's server (DATABASE_URL, exported for the embedded one too), that database."""
+    server = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(server._replace(path=f"/{settings.DATABASES['default']['NAME']}"))
 
 
 def start_worker(
