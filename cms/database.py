@@ -6,7 +6,7 @@ directory under `var/postgres/` on a Unix socket: initialised the first time, st
 otherwise, and stopped when the last process using it exits (the wheel counts those
 processes in the data directory). The URL is exported as `DATABASE_URL`, so child
 processes (runserver's autoreloader, a test's Celery worker) reach the same server instead
-of starting another. Decision: docs/decisions/0006-postgresql-everywhere-embedded-for-demo-and-tests.md.
+of starting another. Decision: docs/decisions/0056-postgresql-everywhere-embedded-for-demo-and-tests.md.
 """
 
 from __future__ import annotations
