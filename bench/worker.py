@@ -122,7 +122,7 @@ def run_sync(feed: Path, *, incremental: bool) -> dict:
 
     from bench.feeds import PtvApiMock
     from federation.models import SyncRun
-    from federation.services.sync import sync_source
+    from federation.sync import sync_source
 
     source = _source(SOURCE_SLUG)
     indexing = _DeferredSearchIndexing()
@@ -172,7 +172,7 @@ def run_naive(feed: Path, *, limit: int | None) -> dict:
     from django.utils import timezone
 
     from federation.models import Channel, Organization, RecordStatus, Service
-    from federation.services.sync import _fields, sanitized
+    from federation.sync.orchestration import _fields, sanitized
     from importers.ptv import PtvImporter
 
     models = {"organization": Organization, "service": Service, "channel": Channel}

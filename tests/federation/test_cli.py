@@ -56,7 +56,7 @@ def test_source_add_refuses_a_bad_url():
 
 
 def test_source_sync_prints_counts_and_issues(source, feed, monkeypatch):
-    from federation.services import sync as sync_module
+    from federation.sync import orchestration as sync_module
 
     real = sync_module.build_client
     monkeypatch.setattr(
@@ -76,7 +76,7 @@ def test_source_sync_prints_counts_and_issues(source, feed, monkeypatch):
 
 
 def test_source_sync_exits_non_zero_when_the_run_is_held(source, feed, monkeypatch):
-    from federation.services import sync as sync_module
+    from federation.sync import orchestration as sync_module
 
     real = sync_module.build_client
     monkeypatch.setattr(

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_sync_task_runs_the_sync_for_a_source_id(source, feed, monkeypatch):
-    from federation.services import sync as sync_module
+    from federation.sync import orchestration as sync_module
 
     real = sync_module.build_client
     monkeypatch.setattr(

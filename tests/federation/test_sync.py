@@ -16,9 +16,9 @@ from federation.models import (
     ServiceCode,
     SyncRun,
 )
-from federation.services import sync as sync_module
-from federation.services import sync_source
-from federation.services.locks import source_lock
+from federation.sync import orchestration as sync_module
+from federation.sync import sync_source
+from federation.sync.locks import source_lock
 from tests.factories.federation import SourceFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ import tracemalloc
 import pytest
 
 from federation.models import RecordIssue, Service, SyncRun
-from federation.services import sync as sync_module
-from federation.services.sync import Feed, _Spool
+from federation.sync import orchestration as sync_module
+from federation.sync.orchestration import Feed, _Spool
 from importers.base import ParsedRecord
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Parsing a big full run in worker processes (federation/services/parsing.py): the run's
+"""Parsing a big full run in worker processes (federation/sync/parsing.py): the run's
 outcome, rows and issues are those of a serial run of the same feeds."""
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import pytest
 from django.db import connection
 
 from federation.models import Channel, Organization, RecordIssue, Service, Source, SyncRun
-from federation.services import parsing, sync_source
+from federation.sync import pool as parsing
+from federation.sync import sync_source
 from importers.http import fetch
 from tests.factories.federation import SourceFactory
 from tests.federation.conftest import Feed, FingerprintedListImporter
@@ -223,7 +224,7 @@ def test_parsing_workers_die_with_the_process_that_forked_them(tmp_path):
         "django.setup()\n"
         "from concurrent.futures import ProcessPoolExecutor\n"
         "import multiprocessing\n"
-        "from federation.services.parsing import _die_with_parent\n"
+        "from federation.sync.pool import _die_with_parent\n"
         "executor = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context('fork'),\n"
         "    initializer=_die_with_parent, initargs=(os.getpid(),))\n"
         "executor.submit(os.getpid).result()\n"

@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from federation.exceptions import SourceBusy
 from federation.models import PushPayload, Service, Source, SyncRun
-from federation.services import receive_push, sync_source
-from federation.services import sync as sync_module
-from federation.services.locks import source_lock
-from federation.services.runs import fail_stale_runs
+from federation.services import receive_push
+from federation.sync import orchestration as sync_module
+from federation.sync import sync_source
+from federation.sync.lifecycle import fail_stale_runs
+from federation.sync.locks import source_lock
 from federation.tasks import busy_retries, fail_stale_runs_task, sync_source_task
 from tests.factories.federation import SourceFactory
 

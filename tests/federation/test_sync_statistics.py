@@ -1,5 +1,5 @@
 """A sync that rewrote a large share of a table refreshes its planner statistics after the
-commit (federation/services/statistics.py); a small change leaves them alone."""
+commit (federation/sync/statistics.py); a small change leaves them alone."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 
 from federation.models import Service
-from federation.services import statistics
-from federation.services import sync as sync_module
+from federation.sync import orchestration as sync_module
+from federation.sync import statistics
 
 SERVICE_TABLES = [
     "federation_service",

@@ -14,7 +14,7 @@ import logging
 from django.utils import timezone
 
 from federation.models import SyncRun
-from federation.services.locks import SourceLock, source_lock
+from federation.sync.locks import SourceLock, source_lock
 
 logger = logging.getLogger(__name__)
 

@@ -58,7 +58,6 @@ from federation.models import (
     Source,
     SyncRun,
 )
-from federation.services import parsing, recency, runs
 from federation.services.hooks import sync_completed
 from federation.services.importing import (
     build_client,
@@ -67,11 +66,14 @@ from federation.services.importing import (
     importer_options,
     is_file_url,
 )
-from federation.services.locks import LockLost, SourceLock, source_lock
-from federation.services.parsing import Prepared, sanitized
-from federation.services.parsing import origin_id as _origin_id
-from federation.services.statistics import refresh_statistics
 from federation.signals import records_changed
+from federation.sync import lifecycle as runs
+from federation.sync import pool as parsing
+from federation.sync import recency
+from federation.sync.locks import LockLost, SourceLock, source_lock
+from federation.sync.pool import Prepared, sanitized
+from federation.sync.pool import origin_id as _origin_id
+from federation.sync.statistics import refresh_statistics
 from importers.base import (
     FeedMalformed,
     FeedUnavailable,
