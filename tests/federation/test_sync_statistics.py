@@ -7,8 +7,7 @@ import pytest
 from django.db import connection
 
 from federation.models import Service
-from federation.sync import orchestration as sync_module
-from federation.sync import statistics
+from federation.sync import apply, statistics
 
 SERVICE_TABLES = [
     "federation_service",
@@ -28,7 +27,7 @@ def refreshed(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
         calls.append(real(written))
         return calls[-1]
 
-    monkeypatch.setattr(sync_module, "refresh_statistics", recorded)
+    monkeypatch.setattr(apply, "refresh_statistics", recorded)
     return calls
 
 
