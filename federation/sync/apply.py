@@ -28,7 +28,7 @@ LAST_SEEN_PRECISION = timedelta(days=1)
 
 
 def apply_plan(*, source: Source, run: SyncRun, plan: Plan, feed_read: FeedRead) -> dict[str, int]:
-    """Writes what the plan decided, streaming the data back from the feed's spool in batches."""
+    """Writes what the plan decided, streaming the data back from the run's spool in batches."""
     now = timezone.now()
     created = updated = withdrawn = 0
     organizations: dict[str, int] = {}

@@ -24,10 +24,18 @@ from federation.services.importing import (
     importer_options,
     is_file_url,
 )
-from federation.sync import lifecycle, pool, recency
+from federation.sync import pool, recency
 from federation.sync.apply import apply_plan
 from federation.sync.gc_pause import cyclic_gc_paused
-from federation.sync.lifecycle import advance_source, finish_run, queued_run, save_issues
+from federation.sync.lifecycle import (
+    acquire,
+    advance_source,
+    fail_interrupted_runs,
+    finish_run,
+    payload_done,
+    queued_run,
+    save_issues,
+)
 from federation.sync.locks import LockLost, SourceLock, source_lock
 from federation.sync.plan import plan_run
 from federation.sync.reading import FeedRead
@@ -61,15 +69,15 @@ def sync_source(
     """
     mode = SyncRun.Mode.FULL if full else SyncRun.Mode.INCREMENTAL
     run = queued_run(source=source, trigger=trigger, mode=mode, payload=payload)
-    if lifecycle.payload_done(run):
+    if payload_done(run):
         return run
     lock = source_lock(source=source, run=run)
-    if not lifecycle.acquire(lock=lock, run=run, redelivered=redelivered):
+    if not acquire(lock=lock, run=run, redelivered=redelivered):
         if payload is not None:
             raise SourceBusy("another run of this source is in progress", run=run)
         return finish_run(run, SyncRun.Outcome.SKIPPED, "another run of this source is in progress")
     try:
-        lifecycle.fail_interrupted_runs(source_id=source.pk, current=run)
+        fail_interrupted_runs(source_id=source.pk, current=run)
         run.outcome = SyncRun.Outcome.RUNNING
         run.mode = mode
         run.started_at = timezone.now()

@@ -15,7 +15,7 @@ from federation.sync.stored_index import StoredIndex
 
 @dataclass
 class Plan:
-    """Counts and ids decided before anything is written; the data itself stays in the feed."""
+    """Counts and ids decided before anything is written; the data itself stays spooled."""
 
     create: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     update: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))

@@ -273,29 +273,34 @@ class FeedRead:
 
     def stale(self, kind: str, origin_id: str, message: str) -> None:
         """A record older than our stored copy: not applied, and the owner is told."""
-        self.issue(
+        report = self._issue_for(
+            kind,
+            origin_id,
+            [],
             reason=RecordIssue.Reason.REJECTED,
             severity=RecordIssue.Severity.ERROR,
-            message=message,
-            origin_id=origin_id,
-            kind=kind,
-            field_path="modified",
         )
+        report("modified", message)
 
     def written(self, kind: str, batch_size: int) -> Iterator[list[Spooled]]:
         """The records to write, in feed order, `batch_size` at a time (read from the spool)."""
         return self.changed[kind].records(batch_size)
 
-    def _issue_for(self, kind: str, origin_id: str, reported: list[str]):
+    def _issue_for(
+        self,
+        kind: str,
+        origin_id: str,
+        reported: list[str],
+        *,
+        reason: str = RecordIssue.Reason.SANITIZED,
+        severity: str = RecordIssue.Severity.WARNING,
+    ):
+        """A function that records an issue of a field of this record (by default: sanitised)
+        and notes the field in `reported`."""
+
         def report(field_path: str, message: str) -> None:
             reported.append(field_path)
-            self.issue(
-                reason=RecordIssue.Reason.SANITIZED,
-                severity=RecordIssue.Severity.WARNING,
-                message=message,
-                origin_id=origin_id,
-                kind=kind,
-                field_path=field_path,
-            )
+            self.issue(reason=reason, severity=severity, message=message,
+                       origin_id=origin_id, kind=kind, field_path=field_path)  # fmt: skip
 
         return report
