@@ -22,6 +22,15 @@ from importers.base import Importer, ParsedRecord, RawItem, RecordError
 
 # Records looked up at a time in an incremental run, which reads only the rows it lists.
 LOOKUP_BATCH = 500
+# The stored index's layout as module globals: the read loop looks them up once per item,
+# and a global is a cheaper lookup than a class attribute.
+_SEEN = StoredIndex.SEEN
+_WITHDRAWN = StoredIndex.WITHDRAWN
+_MASK64 = StoredIndex.MASK64
+_short_hash = StoredIndex.short_hash
+_stored_hash = StoredIndex.stored_hash
+_stored_fingerprint = StoredIndex.stored_fingerprint
+_holds_fingerprint = StoredIndex.holds_fingerprint
 
 
 @dataclass
@@ -125,14 +134,12 @@ class FeedRead:
         kind, origin_id = raw.kind, _origin_id(raw.source_id)
         existing = self.existing.get(kind)
         current = existing.get(origin_id) if existing is not None else None
-        if StoredIndex.holds_fingerprint(current, raw.fingerprint) and (
-            origin_id not in self.changed[kind]
-        ):
+        if _holds_fingerprint(current, raw.fingerprint) and (origin_id not in self.changed[kind]):
             self.skipped += 1
             self.flagged_withdrawn[kind].pop(origin_id, None)
-            if current < StoredIndex.SEEN:
+            if current < _SEEN:
                 self.valid_count += 1
-                existing[origin_id] = current + StoredIndex.SEEN
+                existing[origin_id] = current + _SEEN
             return
         if raw.item is NOT_PARSED:
             # A worker saw the stored fingerprint, but this run spooled an earlier copy.
@@ -161,8 +168,8 @@ class FeedRead:
         self.changed[kind].pop(origin_id)
         self.refingerprinted[kind].pop(origin_id, None)
         current = self.existing[kind][origin_id]
-        if current < StoredIndex.SEEN:
-            self.existing[kind][origin_id] = current + StoredIndex.SEEN
+        if current < _SEEN:
+            self.existing[kind][origin_id] = current + _SEEN
 
     def _error(self, error: RecordError) -> None:
         if error.severity == "error":
@@ -204,14 +211,14 @@ class FeedRead:
         modified = self._saw_time(record.data.get("modified"), dated=not record.withdrawn)
         existing, changed = self.existing[kind], self.changed[kind]
         current = existing.get(origin_id)
-        seen = current is not None and current >= StoredIndex.SEEN
+        seen = current is not None and current >= _SEEN
         if record.withdrawn:
             if origin_id in changed or seen:
                 self.valid_count -= 1
             changed.pop(origin_id)
             self.refingerprinted[kind].pop(origin_id, None)
             if seen:
-                existing[origin_id] = current - StoredIndex.SEEN
+                existing[origin_id] = current - _SEEN
             self.flagged_withdrawn[kind][origin_id] = modified
             return
         sanitizing: list[str] = []
@@ -227,36 +234,34 @@ class FeedRead:
         if record.repairs or sanitizing:
             # Parsed again on every run, so every run reports what was repaired.
             fingerprint = None
-        short = StoredIndex.short_hash(record_hash)
+        short = _short_hash(record_hash)
         previous: int | None = None
         spooled = changed.last(origin_id)
         if spooled is not None:
-            previous = StoredIndex.short_hash(spooled[1])
+            previous = _short_hash(spooled[1])
         elif seen:
-            previous = StoredIndex.stored_hash(current)
+            previous = _stored_hash(current)
         if previous is None:
             self.valid_count += 1
         elif previous != short:
             self._duplicate(kind, origin_id)
         self.flagged_withdrawn[kind].pop(origin_id, None)
         unchanged = (
-            current is not None
-            and current != StoredIndex.WITHDRAWN
-            and StoredIndex.stored_hash(current) == short != 0
+            current is not None and current != _WITHDRAWN and _stored_hash(current) == short != 0
         )
         if unchanged:
             # Unchanged: nothing to keep but a bit on the existing entry (and a new
             # fingerprint when the stored one is out of date).
             changed.pop(origin_id)
             if not seen:
-                existing[origin_id] = current + StoredIndex.SEEN
-            if StoredIndex.stored_fingerprint(current) != (fingerprint or 0) & StoredIndex.MASK64:
+                existing[origin_id] = current + _SEEN
+            if _stored_fingerprint(current) != (fingerprint or 0) & _MASK64:
                 self.refingerprinted[kind][origin_id] = fingerprint
             else:
                 self.refingerprinted[kind].pop(origin_id, None)
             return
         if seen:
-            existing[origin_id] = current - StoredIndex.SEEN
+            existing[origin_id] = current - _SEEN
         self.refingerprinted[kind].pop(origin_id, None)
         changed.add(origin_id, record_hash, fingerprint, data)
 
