@@ -53,6 +53,9 @@ _EMAIL = re.compile(
 # line breaks, tabs and runs of spaces.
 _NEEDS_CLEANING = re.compile(r"[\x00-\x1f\x7f<&\xa0]|  ")
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+# Longest URL and e-mail address kept (RFC 5321 allows 254 characters for an address).
+MAX_URL_LENGTH = 2_000
+MAX_EMAIL_LENGTH = 254
 _HOST = re.compile(r"^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$")
 
 
@@ -175,6 +178,56 @@ def _text_to_html(text: str) -> str:
     return "".join(parts)
 
 
+def _sanitize(markup: str) -> str:
+    return nh3.clean(
+        markup,
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(ALLOWED_URL_SCHEMES),
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    ).strip()
+
+
+def cut_text(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at the last word boundary, ending in "…"."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    boundary = max(head.rfind(" "), head.rfind("\n"), head.rfind("\t"))
+    if boundary > limit // 2:
+        head = head[:boundary]
+    return head.rstrip() + "…"
+
+
+def cut_html(markup: str, limit: int) -> str:
+    """Sanitized HTML cut to at most `limit` characters at a word boundary of its text,
+    never inside a tag or an entity, ending in "…"; open elements are closed again."""
+    if len(markup) <= limit:
+        return markup
+    budget = limit - 1
+    for _ in range(16):
+        head = markup[: max(budget, 0)]
+        tag_start, tag_end = head.rfind("<"), head.rfind(">")
+        if tag_start > tag_end:
+            head = head[:tag_start]  # inside a tag: cut before it
+        else:
+            entity = head.rfind("&")
+            if entity > tag_end and ";" not in head[entity:]:
+                head = head[:entity]  # inside an entity: cut before it
+            boundary = max(head.rfind(" "), head.rfind("\n"))
+            if boundary > max(tag_end, limit // 2):
+                head = head[:boundary]
+        cut = _sanitize(head.rstrip() + "…")
+        if len(cut) <= limit:
+            return cut
+        # The closing tags took the room: cut that much more, before this cut.
+        budget = min(budget, len(head)) - (len(cut) - limit)
+    # Markup that cannot be cut to fit (deeply nested): its text, escaped (≤ 6 per char).
+    text = html.unescape(nh3.clean(markup, tags=set()))
+    return "<p>" + _escape_text(cut_text(text, max((limit - 7) // 6, 1))) + "</p>"
+
+
 def clean_html(value: Any, *, repairs: Repairs | None = None, field: str = "") -> str | None:
     """Sanitized HTML on a small allow-list; plain text is turned into paragraphs."""
     if value is None:
@@ -194,14 +247,7 @@ def clean_html(value: Any, *, repairs: Repairs | None = None, field: str = "") -
         if _has_tag(raw):
             raw = nh3.clean(raw, tags=set())
         return _text_to_html(html.unescape(raw)) or None
-    cleaned = nh3.clean(
-        raw,
-        tags=set(ALLOWED_TAGS),
-        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
-        url_schemes=set(ALLOWED_URL_SCHEMES),
-        link_rel="noopener noreferrer nofollow",
-        strip_comments=True,
-    ).strip()
+    cleaned = _sanitize(raw)
     # "<p><br></p>" and friends carry no text. In nh3's output every "<" opens a tag and the
     # only entity that can stand for white space is "&nbsp;".
     if not _OUTPUT_TAG.sub("", cleaned).replace("&nbsp;", "").strip():
@@ -219,6 +265,12 @@ def clean_url(value: Any, *, repairs: Repairs | None = None, field: str = "") ->
         return None
     url = strip_control(value).strip()
     if not url:
+        return None
+    if len(url) > MAX_URL_LENGTH:
+        if repairs is not None:
+            repairs.warn(
+                field, f"URL is {len(url):,} characters long, more than {MAX_URL_LENGTH:,}; dropped"
+            )
         return None
     if url.lower().startswith("www.") and " " not in url:
         if repairs is not None:
@@ -256,7 +308,7 @@ def clean_email(value: Any, *, repairs: Repairs | None = None, field: str = "") 
         email = email[7:].strip()
     if not email:
         return None
-    if not _EMAIL.match(email):
+    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
         if repairs is not None:
             repairs.warn(field, f"{_short(email)!r} is not a valid e-mail address; dropped")
         return None
