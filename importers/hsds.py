@@ -198,21 +198,21 @@ class HsdsImporter(Importer):
                 and not any(key in item for key in FULL_RECORD_KEYS)
             ]
             if partial and self.options.get("fetch_full", True) and isinstance(payload, dict):
-                full = {
-                    item["id"]: load_json(
+                full: dict[str, Any] = {}
+                for item in partial:
+                    record, record_twice = load_checked(
                         fetch(self.http, f"{base}/services/{item['id']}", deadline=deadline),
                         what="HSDS",
                     )
-                    for item in partial
-                }
+                    # Re-encoding drops a key named twice: the hint keeps the record rejected.
+                    full[item["id"]] = carry_duplicates(record) if record_twice else record
                 key = "contents" if "contents" in payload else "content"
-                # Re-encoding drops a key named twice: the hint keeps the record rejected.
                 payload[key] = [
-                    carry_duplicates(full.get(item.get("id"), item))
-                    if isinstance(item, dict)
-                    else item
+                    full.get(item.get("id"), item) if isinstance(item, dict) else item
                     for item in items
                 ]
+                if twice:
+                    payload[key] = [carry_duplicates(item) for item in payload[key]]
                 body = orjson.dumps(payload)
             yield body
             if not items or not isinstance(payload, dict):

@@ -19,6 +19,7 @@ from importers.base import ParsedRecord, RawItem, RecordError
 from importers.csv import CsvImporter
 from importers.hsds import HsdsImporter
 from importers.hsds_tabular import HsdsTabularImporter
+from importers.http import build_http_client
 from importers.ptv import PtvImporter, split_items
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -238,3 +239,40 @@ def test_hsds_last_modified_in_2099_is_clamped_and_a_past_one_kept() -> None:
     assert record.data["modified"] == "2026-01-15T12:00:00+00:00"
     past = services(hsds_parse(HSDS_SERVICE.read_bytes()))
     assert [r.data["modified"] for r in past.values()] == ["2023-03-15T10:30:45.123Z"]
+
+
+def test_hsds_full_record_naming_a_key_twice_stays_rejected_when_the_page_is_completed() -> None:
+    full = hsds_service(id="s-1")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/services":
+            page = {"total_items": 2, "total_pages": 1, "contents": [{"id": "s-1"}, {"id": "s-2"}]}
+            return httpx.Response(200, json=page)
+        if request.url.path == "/api/services/s-1":
+            return httpx.Response(200, content=with_key_twice(full, "status", "inactive"))
+        return httpx.Response(200, json={**full, "id": "s-2"})
+
+    client = build_http_client(transport=httpx.MockTransport(handler))
+    importer = HsdsImporter(url="https://hsds.example/api", http=client, now=lambda: NOW)
+    items = list(importer.records())
+    (error,) = errors(items)
+    assert error.source_id == "s-1" and '"status"' in error.message
+    assert list(services(items)) == ["s-2"]
+
+
+@pytest.mark.parametrize("organization_type", ["Bogus", "Kunta"])
+def test_ptv_organisation_of_an_unknown_type_is_rejected_not_read_as_other(
+    organization_type: str,
+) -> None:
+    organization = {
+        "id": "33333333-3333-4333-8333-333333333333",
+        "organizationNames": [{"language": "fi", "value": "Kunta X", "type": "Name"}],
+        "organizationType": organization_type,
+        "publishingStatus": "Published",
+    }
+    (error,) = errors(ptv_items(orjson.dumps([organization])))
+    assert error.kind == "organization" and error.field == "organizationType"
+    assert "State, Municipality, RegionalOrganization" in error.message
+    valid = {**organization, "organizationType": "Municipality"}
+    (record,) = ptv_items(orjson.dumps([valid]))
+    assert isinstance(record, ParsedRecord) and record.data["provider_kind"] == "public"
