@@ -276,3 +276,30 @@ def test_ptv_organisation_of_an_unknown_type_is_rejected_not_read_as_other(
     valid = {**organization, "organizationType": "Municipality"}
     (record,) = ptv_items(orjson.dumps([valid]))
     assert isinstance(record, ParsedRecord) and record.data["provider_kind"] == "public"
+
+
+def tabular_services(old: str, new: str) -> Items:
+    services_csv = (HSDS_CSV / "services.csv").read_text().replace(old, new)
+    assert old != new and services_csv != (HSDS_CSV / "services.csv").read_text()
+    importer = HsdsTabularImporter(url="", http=httpx.Client(), now=lambda: NOW)
+    return list(importer.parse(tabular_package(services_csv.encode())))
+
+
+def test_hsds_tabular_service_with_an_unknown_status_is_rejected() -> None:
+    items = tabular_services(",active,", ",bogus-status,")
+    assert services(items) == {}
+    (error,) = errors(items)
+    assert error.field == "services.csv line 2.status" and "allowed values" in error.message
+
+
+def test_hsds_tabular_future_last_modified_is_clamped() -> None:
+    items = tabular_services("2023-03-15T10:30:45.123Z", "2099-03-15T10:30:45.123Z")
+    (record,) = services(items).values()
+    assert record.data["modified"] == "2026-01-15T12:00:00+00:00"
+
+
+def test_hsds_tabular_million_character_description_is_cut() -> None:
+    items = tabular_services('"Counselling Services', '"' + MILLION + " Counselling Services")
+    (record,) = services(items).values()
+    assert len(record.data["description"]["en"]) <= 50_000
+    only_description_warning(record)
