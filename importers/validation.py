@@ -7,8 +7,8 @@ silent change.
   (`not_allowed`).
 - Every text field has a maximum length (`TEXT_LIMITS`, documented in docs/importers.md):
   longer text is cut at a word boundary with a warning (`checked`).
-- A source timestamp more than a day ahead of the importer's clock is clamped to now with
-  a warning (`checked`).
+- A source timestamp more than a day ahead of the importer's clock is clamped to now (the
+  start of the current UTC day, so it is stable across runs) with a warning (`checked`).
 
 Messages are written for the feed's owner, who reads them among the source's record issues.
 """
@@ -233,13 +233,17 @@ def _future(record: ParsedRecord, value: Any, now: datetime, out: list) -> Any:
         moment = moment.replace(tzinfo=UTC)
     if moment <= now + FUTURE_TOLERANCE:
         return value
-    clamped = now.astimezone(UTC).isoformat(timespec="seconds")
+    # The start of the import's day, not the instant: the record is parsed again on every
+    # run while it carries the warning, and a timestamp that moved each time would make an
+    # unchanged record look changed (a write and a change event) on every run.
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    clamped = today.isoformat(timespec="seconds")
     out.append(
         _warning(
             record,
             "modified",
             f"modified {value[:40]!r} is more than a day in the future; "
-            f"set to the time of import, {clamped}",
+            f"set to the day of import, {clamped}",
         )
     )
     return clamped

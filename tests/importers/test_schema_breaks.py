@@ -229,14 +229,14 @@ def test_csv_million_character_description_is_cut() -> None:
 def test_ptv_modified_in_2099_is_clamped_to_now_with_a_warning() -> None:
     items = ptv_items(orjson.dumps([ptv_service(modified="2099-01-01T00:00:00")]))
     (record,) = services(items).values()
-    assert record.data["modified"] == "2026-01-15T12:00:00+00:00"
+    assert record.data["modified"] == "2026-01-15T00:00:00+00:00"
     assert any("more than a day in the future" in r.message for r in record.repairs)
 
 
 def test_hsds_last_modified_in_2099_is_clamped_and_a_past_one_kept() -> None:
     future = hsds_parse(orjson.dumps([hsds_service(last_modified="2099-01-01T00:00:00Z")]))
     (record,) = services(future).values()
-    assert record.data["modified"] == "2026-01-15T12:00:00+00:00"
+    assert record.data["modified"] == "2026-01-15T00:00:00+00:00"
     past = services(hsds_parse(HSDS_SERVICE.read_bytes()))
     assert [r.data["modified"] for r in past.values()] == ["2023-03-15T10:30:45.123Z"]
 
@@ -295,7 +295,7 @@ def test_hsds_tabular_service_with_an_unknown_status_is_rejected() -> None:
 def test_hsds_tabular_future_last_modified_is_clamped() -> None:
     items = tabular_services("2023-03-15T10:30:45.123Z", "2099-03-15T10:30:45.123Z")
     (record,) = services(items).values()
-    assert record.data["modified"] == "2026-01-15T12:00:00+00:00"
+    assert record.data["modified"] == "2026-01-15T00:00:00+00:00"
 
 
 def test_hsds_tabular_million_character_description_is_cut() -> None:
