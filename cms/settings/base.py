@@ -5,6 +5,7 @@ what `make demo` runs on. `dev.py`, `test.py` and `production.py` override only
 what differs.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -63,9 +64,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    # Operations: login lockout and metrics (sections below)
+    "axes",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    # Counts and times every request. It sits above the API response cache, which answers
+    # hits without calling the middleware below it, so cached hits are counted too.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -81,6 +88,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Turns a locked-out login into the lockout page (see "Admin login lockout" below).
+    "axes.middleware.AxesMiddleware",
+    # Status, method and view of requests that reach a view. Last, as django-prometheus asks:
+    # above the response cache it cost cached hits ~50 µs each (docs/decisions/0005-…).
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "cms.urls"
@@ -137,6 +149,35 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# ---------------------------------------------------------------------------
+# Admin login lockout: django-axes (AXES_ prefix; docs/decisions/0005-…)
+# ---------------------------------------------------------------------------
+# Axes' backend comes first: it refuses a locked-out username+address before any password
+# is checked. It has no get_user, so force_login() and sessions use ModelBackend.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("PESA_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("PESA_LOGIN_LOCKOUT_MINUTES", default=15))
+# Keyed on the pair: one attacker cannot lock a known editor out from everywhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+# The client address as the API throttle sees it: X-Forwarded-For counts only behind
+# PESA_API_NUM_PROXIES trusted proxies, so a forged header cannot dodge the lockout.
+AXES_CLIENT_IP_CALLABLE = "cms.security.client_ip"
+
+# ---------------------------------------------------------------------------
+# Metrics: /metrics in Prometheus text format (django-prometheus, cms/metrics.py)
+# ---------------------------------------------------------------------------
+# Scrapers send `Authorization: Bearer <token>`. Without a token /metrics answers 404.
+# Several web workers share their counters when PROMETHEUS_MULTIPROC_DIR (an environment
+# variable read by prometheus_client itself) names a directory emptied at each start.
+PESA_METRICS_TOKEN = env.str("PESA_METRICS_TOKEN", default="")
 
 # ---------------------------------------------------------------------------
 # Passwords, i18n, static and media
