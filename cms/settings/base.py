@@ -398,6 +398,8 @@ PESA_SYNC_MAX_ISSUES = env.int("PESA_SYNC_MAX_ISSUES", default=5000)
 # Processes that parse a big full run's feed beside the one that writes (0 or 1: none).
 PESA_SYNC_PARSE_PROCESSES = env.int("PESA_SYNC_PARSE_PROCESSES", default=2)
 PESA_PUSH_MAX_BYTES = env.int("PESA_PUSH_MAX_BYTES", default=10 * 1024 * 1024)
+# Pushes per token (frontend_api.throttling.PushTokenThrottle); beyond it 429 + Retry-After.
+PESA_PUSH_THROTTLE_RATE = env.str("PESA_PUSH_THROTTLE_RATE", default="60/hour") or None
 CELERY_BEAT_SCHEDULE["enqueue-due-sources"] = {
     "task": "federation.tasks.enqueue_due_sources_task",
     "schedule": 60.0,
