@@ -344,9 +344,21 @@ CELERY_BEAT_SCHEDULE["compact-change-log"] = {
     "task": "frontend_api.tasks.compact_change_log_task",
     "schedule": crontab(hour=3, minute=15),
 }
-# Webhooks: attempts per delivery, and the seconds a subscriber has to answer.
+# Webhooks: attempts per delivery; seconds a subscriber has for each connect, read or write,
+# and for the whole attempt (a receiver dripping bytes cannot hold a worker longer).
 PESA_WEBHOOK_MAX_ATTEMPTS = env.int("PESA_WEBHOOK_MAX_ATTEMPTS", default=6)
 PESA_WEBHOOK_TIMEOUT = env.float("PESA_WEBHOOK_TIMEOUT", default=10.0)
+PESA_WEBHOOK_DEADLINE = env.float("PESA_WEBHOOK_DEADLINE", default=30.0)
+# Deliveries wait in their own queue, served by their own worker (docker-compose.yml
+# `webhooks`), so hanging subscribers never hold the workers that sync. A hard time limit
+# backs the deadline up.
+CELERY_TASK_ROUTES = {"frontend_api.tasks.deliver_webhook_task": {"queue": "webhooks"}}
+CELERY_TASK_ANNOTATIONS = {
+    "frontend_api.tasks.deliver_webhook_task": {
+        "soft_time_limit": PESA_WEBHOOK_DEADLINE + 15,
+        "time_limit": PESA_WEBHOOK_DEADLINE + 30,
+    }
+}
 
 # ---------------------------------------------------------------------------
 # Wagtail (WAGTAIL_ prefix)
