@@ -1,4 +1,4 @@
-"""A burst of pushes: limited per push token (PESA_PUSH_THROTTLE_RATE)."""
+"""Abusive pushes: bursts (per token, PESA_PUSH_THROTTLE_RATE) and JSON nesting bombs."""
 
 import pytest
 from django.core.cache import cache
@@ -74,3 +74,19 @@ def test_no_rate_means_no_push_limit(client, source_and_token, settings):
     source, token = source_and_token
 
     assert {push(client, source.slug, token).status_code for _ in range(6)} == {202}
+
+
+@pytest.mark.parametrize("depth", [1_100, 1_000_000])
+def test_deeply_nested_json_is_a_400_problem_not_a_crash(client, source_and_token, depth):
+    source, token = source_and_token
+
+    response = client.post(
+        f"/api/v1/sources/{source.slug}/feed",
+        data=b"[" * depth + b"]" * depth,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert not SyncRun.objects.filter(source=source).exists()
