@@ -246,6 +246,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},
+        # Its start-up banner would land in every management command's stdout.
+        "axes.apps": {"level": "WARNING"},
     },
 }
 
