@@ -33,6 +33,7 @@ from federation.selectors import public_organizations, public_services
 from frontend_api.caching import bump_content_generation
 from frontend_api.exceptions import WebhookDeliveryFailed
 from frontend_api.models import ChangeEvent, WebhookDelivery, WebhookEvent, WebhookSubscription
+from frontend_api.outbound import deadline_client
 from frontend_api.renderers import dumps
 
 # Statuses after which a later attempt may succeed.
@@ -126,8 +127,12 @@ def deliver_webhook(*, delivery: WebhookDelivery, http: httpx.Client) -> Webhook
 
 
 def webhook_http_client() -> httpx.Client:
+    """Per operation PESA_WEBHOOK_TIMEOUT; the whole attempt within PESA_WEBHOOK_DEADLINE."""
     timeout = settings.PESA_WEBHOOK_TIMEOUT
-    return httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
+    return deadline_client(
+        total=settings.PESA_WEBHOOK_DEADLINE,
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+    )
 
 
 # ---------------------------------------------------------------------------

