@@ -1,8 +1,11 @@
-"""Outbound HTTP with a whole-request deadline (webhook deliveries).
+"""Outbound HTTP with a whole-request deadline and the feeds' address policy (webhook
+deliveries).
 
 httpx's timeouts bound each connect, read and write on its own: a receiver that drips a
 byte every few seconds never trips them and could hold a worker for hours. Here every
-network operation of a request gets at most what is left of one total deadline.
+network operation of a request gets at most what is left of one total deadline. A
+subscriber URL is checked like a feed URL (`importers.http.GuardedNetworkBackend`): no
+loopback, private, link-local or metadata address unless private addresses are allowed.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import typing
 
 import httpcore
 import httpx
+
+from importers.http import GuardedNetworkBackend
 
 
 class DeadlineStream(httpcore.NetworkStream):
@@ -43,8 +48,8 @@ class DeadlineStream(httpcore.NetworkStream):
         return self.stream.get_extra_info(info)
 
 
-class DeadlineBackend(httpcore.SyncBackend):
-    """httpcore's socket backend; `deadline` (a monotonic time) caps every operation."""
+class DeadlineBackend(GuardedNetworkBackend):
+    """The guarded socket backend; `deadline` (a monotonic time) caps every operation."""
 
     deadline: float = float("inf")
 
@@ -75,17 +80,27 @@ class DeadlineBackend(httpcore.SyncBackend):
 class DeadlineTransport(httpx.HTTPTransport):
     """An httpx transport whose every request, body included, ends within `total` seconds."""
 
-    def __init__(self, *, total: float, **kwargs: typing.Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *, total: float, allow_private: bool) -> None:
+        super().__init__(trust_env=False, retries=0)
         self.total = total
-        self.backend = DeadlineBackend()
-        # httpx builds its connection pool with httpcore's default backend; swap in ours.
-        self._pool._network_backend = self.backend
+        self.backend = DeadlineBackend(allow_private=allow_private)
+        # httpx builds its pool with httpcore's default backend; this one carries ours.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=10,
+            retries=0,
+            network_backend=self.backend,
+        )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.backend.deadline = time.monotonic() + self.total
         return super().handle_request(request)
 
 
-def deadline_client(*, total: float, timeout: httpx.Timeout) -> httpx.Client:
-    return httpx.Client(transport=DeadlineTransport(total=total), timeout=timeout)
+def deadline_client(*, total: float, timeout: httpx.Timeout, allow_private: bool) -> httpx.Client:
+    return httpx.Client(
+        transport=DeadlineTransport(total=total, allow_private=allow_private),
+        timeout=timeout,
+        follow_redirects=False,
+        trust_env=False,
+    )

@@ -153,3 +153,21 @@ def test_a_delivery_task_has_a_hard_time_limit_above_its_deadline(settings):
 
     assert settings.PESA_WEBHOOK_DEADLINE < options["soft_time_limit"] < options["time_limit"]
     assert options["time_limit"] < settings.CELERY_TASK_TIME_LIMIT
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "169.254.169.254", "10.0.0.1", "[::1]"])
+def test_a_subscriber_on_a_private_address_is_refused_for_good_without_a_connection(
+    settings, receiver, host
+):
+    settings.PESA_FEED_ALLOW_PRIVATE_ADDRESSES = False
+    delivery = delivery_to(receiver, "fail")
+    delivery.subscription.url = f"http://{host}:{receiver.server_port}/hook"
+    delivery.subscription.save()
+
+    with webhook_http_client() as http:
+        deliver_webhook(delivery=delivery, http=http)  # final: no WebhookDeliveryFailed
+
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDelivery.Status.FAILED
+    assert delivery.last_error.startswith("refused:")
+    assert Receiver.hits == 0
