@@ -1,11 +1,12 @@
 from django.conf import settings
 from django.conf.urls.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from cms import views
+from frontend_api.errors import api_not_found
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -13,6 +14,8 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v1/", include("frontend_api.urls")),
+    # Anything else under /api/ is a 404 problem, never a page of the site.
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),
 ]
 
 if settings.DEBUG:

@@ -25,6 +25,7 @@ from frontend_api.language import (
     negotiate_language,
     supported_languages,
 )
+from frontend_api.parameters import check_parameter_values
 from frontend_api.problems import InvalidQueryParameters
 from frontend_api.schema import PesaAutoSchema
 
@@ -93,6 +94,7 @@ class PublicApiMixin:
                 errors={name: ["Unknown query parameter."] for name in unknown},
                 allowed_parameters=allowed,
             )
+        check_parameter_values(request.query_params)
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]

@@ -1,7 +1,10 @@
-from django.urls import path
+from django.urls import NoReverseMatch, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.routers import APIRootView, DefaultRouter
 
+from cms.public_url import public_url
 from frontend_api import ingest
 from frontend_api.views.changes import ChangesView
 from frontend_api.views.content import (
@@ -14,7 +17,25 @@ from frontend_api.views.content import (
 from frontend_api.views.search import SearchView
 from frontend_api.views.services import AreaViewSet, OrganizationViewSet, ServiceViewSet
 
-router = DefaultRouter()
+
+class PublicAPIRootView(APIRootView):
+    """The index of list endpoints, its links under the public base URL (not the Host)."""
+
+    def get(self, request, *args, **kwargs):
+        links = {}
+        for key, url_name in self.api_root_dict.items():
+            try:
+                links[key] = public_url(reverse(url_name))
+            except NoReverseMatch:
+                continue
+        return Response(links)
+
+
+class PublicRouter(DefaultRouter):
+    APIRootView = PublicAPIRootView
+
+
+router = PublicRouter()
 router.register("services", ServiceViewSet, basename="service")
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("areas", AreaViewSet, basename="area")

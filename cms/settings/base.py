@@ -66,6 +66,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Every error under /api/ as problem+json, in DEBUG too (frontend_api/middleware.py).
+    "frontend_api.middleware.ApiProblemMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -296,6 +298,15 @@ PESA_GC_FREEZE_AFTER_REQUESTS = env.int("PESA_GC_FREEZE_AFTER_REQUESTS", default
 PESA_API_RESPONSE_CACHE = env.bool("PESA_API_RESPONSE_CACHE", default=True)
 PESA_API_RESPONSE_CACHE_TIMEOUT = env.int("PESA_API_RESPONSE_CACHE_TIMEOUT", default=3600)
 PESA_API_THROTTLE_RATE = env.str("PESA_API_THROTTLE_RATE", default="120/minute")
+
+# --- Public base URL (issue 14: responses cannot be poisoned) -------------------------
+# Every absolute URL in an API body (pagination links, images, change-log and detail
+# links, the admin's push address) is built on this base, never on the request's Host or
+# X-Forwarded-* headers, so no client can plant its host in a cached response. Without
+# the variable (dev, `make demo`) it is the local server on PORT.
+PESA_PUBLIC_BASE_URL = env.str(
+    "PESA_PUBLIC_BASE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}"
+).rstrip("/")
 # The change log (/api/v1/changes) keeps every event this many days; older ones that a later
 # event of the same item supersedes are deleted nightly (compact_change_log_task).
 PESA_CHANGES_COMPACT_AFTER_DAYS = env.int("PESA_CHANGES_COMPACT_AFTER_DAYS", default=7)

@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from cms.public_url import public_request_url, public_url
 from cms.selectors import live_articles
 from federation.selectors import public_organizations, public_services
 from frontend_api.base import PublicAPIView
@@ -153,7 +154,7 @@ class ChangesView(PublicAPIView):
         meta.update({"cursor": cursor, "has_more": has_more, "page_size": page_size})
         next_url = None
         if has_more:
-            next_url = replace_query_param(request.build_absolute_uri(), "since", cursor)
+            next_url = replace_query_param(public_request_url(request), "since", cursor)
         return Response(
             OrderedDict(
                 [
@@ -208,4 +209,4 @@ class ChangesView(PublicAPIView):
             path = reverse(DETAIL_ROUTES[event.kind], kwargs={"pk": event.object_id})
         except NoReverseMatch:  # the articles endpoint is not routed (yet)
             return None
-        return request.build_absolute_uri(path)
+        return public_url(path)
