@@ -56,9 +56,7 @@ def test_page_beyond_the_bound_is_a_400_naming_page(client, url, page):
         ("/api/v1/organizations/?source=x%0Ay", "source"),
     ],
 )
-def test_control_characters_in_a_query_value_are_a_400_naming_the_parameter(
-    client, url, parameter
-):
+def test_control_characters_in_a_query_value_are_a_400_naming_the_parameter(client, url, parameter):
     assert_problem(client.get(url), 400, parameter)
 
 
