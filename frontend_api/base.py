@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.mixins import ListModelMixin
 from rest_framework.views import APIView
 from rest_framework.viewsets import ReadOnlyModelViewSet
@@ -98,6 +99,10 @@ class PublicApiMixin:
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):  # type: ignore[attr-defined]
+            # A 405 before the parameter checks, which only know the routed methods' names.
+            raise MethodNotAllowed(request.method)
         request.api_meta = {}
         self.check_query_params(request)
         try:

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.cache import (
     get_conditional_response,
     patch_cache_control,
@@ -123,13 +124,39 @@ class ApiProblemMiddleware:
         if response.status_code < 400 or not request.path.startswith(API_ROOT):
             return response
         content_type = response.get("Content-Type", "").split(";", 1)[0].strip()
-        if content_type in (PROBLEM_CONTENT_TYPE, "application/json"):
+        renderer = getattr(response, "accepted_renderer", None)
+        rendered_as_json = renderer is None or getattr(renderer, "format", "json") == "json"
+        if content_type in (PROBLEM_CONTENT_TYPE, "application/json") and rendered_as_json:
             return response
-        detail = PROBLEM_DETAILS.get(response.status_code)
-        problem = problem_response(response.status_code, detail=detail)
+        data = getattr(response, "data", None)
+        if isinstance(data, dict) and data.get("status") == response.status_code:
+            # A problem a view rendered in its own format (the schema view's YAML).
+            problem = problem_response(**data)
+        else:
+            detail = PROBLEM_DETAILS.get(response.status_code)
+            problem = problem_response(response.status_code, detail=detail)
         for name in self.KEPT_HEADERS:
             if response.has_header(name):
                 problem[name] = response[name]
         if not problem.has_header("Cache-Control"):
             patch_cache_control(problem, no_store=True)
         return problem
+
+
+class ApiEnglishMiddleware:
+    """Error messages under /api/ in English, whatever Accept-Language asks for.
+
+    Sits right after LocaleMiddleware, which activates the request's language for the
+    admin and the site. The API negotiates its content language itself
+    (frontend_api/language.py) and uses no Django translation but the messages of DRF and
+    django-filter, which its problem documents promise in English.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(API_ROOT):
+            return self.get_response(request)
+        with translation.override("en"):
+            return self.get_response(request)

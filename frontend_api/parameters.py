@@ -19,6 +19,8 @@ MAX_PARAMETER_LENGTH = 1000
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 #: The JSON Schema (ECMA-262) pattern that says the same in the OpenAPI schema.
 NO_CONTROL_CHARACTERS_PATTERN = r"^[^\u0000-\u001F\u007F]*$"
+#: Parameters whose empty value means nothing (filters take "" as "no filter").
+NON_EMPTY_PARAMETERS = frozenset({"q", "path", "token", "since", "updated_since", "cursor"})
 #: Highest `page` number: keeps OFFSET far inside PostgreSQL's bigint at any page size.
 MAX_PAGE = 100_000
 
@@ -33,5 +35,7 @@ def check_parameter_values(params: Any) -> None:
         for value in values:
             if len(value) > MAX_PARAMETER_LENGTH:
                 raise parameter_problem(name, f"At most {MAX_PARAMETER_LENGTH} characters.")
+            if not value and name in NON_EMPTY_PARAMETERS:
+                raise parameter_problem(name, "Must not be empty.")
             if CONTROL_CHARACTERS.search(value):
                 raise parameter_problem(name, "Control characters (such as NUL) are not allowed.")

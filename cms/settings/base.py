@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "frontend_api.middleware.ApiResponseCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Problem details under /api/ in English (frontend_api/middleware.py).
+    "frontend_api.middleware.ApiEnglishMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -271,6 +273,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Only the public API: Wagtail's and wagtail-localize's admin endpoints stay out.
     "PREPROCESSING_HOOKS": ["frontend_api.schema.public_api_only"],
+    # Every bound and pattern the views enforce on query parameters (issue 14).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "frontend_api.schema.parameter_constraints",
+    ],
 }
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"

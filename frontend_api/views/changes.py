@@ -31,7 +31,7 @@ from frontend_api.pagination import _positive_int, api_meta
 from frontend_api.problems import InvalidQueryParameters
 
 CURSOR_PREFIX = "c1:"
-CURSOR_PATTERN = re.compile(r"^c1:(0|[1-9]\d{0,17})$")
+CURSOR_PATTERN = re.compile(r"^c1:([0-9]{1,18})$")
 DEFAULT_PAGE_SIZE = 100
 PUBLIC_IDS = {
     ChangeEvent.Kind.ARTICLE: live_articles,
@@ -56,7 +56,8 @@ def decode_cursor(value: str) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
     match = CURSOR_PATTERN.match(raw)
-    if not match or encode_cursor(int(match.group(1))) != value:
+    canonical = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    if not match or canonical != value:
         raise InvalidQueryParameters(
             detail="`since` is not a valid cursor; use `meta.cursor` of an earlier response.",
             errors={"since": ["Invalid cursor."]},

@@ -117,3 +117,16 @@ def test_a_disallowed_host_under_api_is_a_400_problem_in_debug_too(client, setti
     settings.ALLOWED_HOSTS = ["pesa.example.fi"]
 
     assert_problem(client.get("/api/v1/articles/", headers={"Host": "evil.example"}), 400)
+
+
+@pytest.mark.parametrize("url", ["/api/v1/articles/", "/api/v1/schema/"])
+def test_problems_are_in_english_and_json_whatever_the_client_asks_for(client, url):
+    response = client.generic("TRACE", url, headers={"Accept-Language": "fi", "Accept": "*/*"})
+
+    assert_problem(response, 405)
+    assert response.json()["detail"] == 'Method "TRACE" not allowed.'
+
+
+def test_radius_without_near_limits_nothing_but_is_still_checked(client):
+    assert client.get("/api/v1/services/", {"radius_km": "5"}).status_code == 200
+    assert_problem(client.get("/api/v1/services/", {"radius_km": "500"}), 400, "radius_km")
