@@ -28,7 +28,7 @@ demo: install ## Run Pesä with demo content on an embedded PostgreSQL (or DATAB
 	DJANGO_SETTINGS_MODULE=cms.settings.dev $(MANAGE) ensure_admin
 	DJANGO_SETTINGS_MODULE=cms.settings.dev $(MANAGE) load_demo
 	@echo "Pesä: http://127.0.0.1:$(PORT)/admin/  API: http://127.0.0.1:$(PORT)/api/v1/  docs: http://127.0.0.1:$(PORT)/api/v1/docs/"
-	DJANGO_SETTINGS_MODULE=cms.settings.dev $(MANAGE) serve_demo 127.0.0.1:$(PORT)
+	PORT=$(PORT) DJANGO_SETTINGS_MODULE=cms.settings.dev $(MANAGE) serve_demo 127.0.0.1:$(PORT)
 
 test: install ## Run every test on an embedded PostgreSQL (or DATABASE_URL's); Redis and a worker where they answer
 	$(RUN) pytest $(PYTEST_ARGS)

@@ -13,7 +13,8 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    path("api/v1/", include("frontend_api.urls")),
+    # /api/v1/…, and a 404 problem for anything else under /api/ (never a page of the site).
+    path("api/", include("frontend_api.urls")),
 ]
 
 if settings.DEBUG:

@@ -75,6 +75,8 @@ MIDDLEWARE = [
     # Counts and times every request. It sits above the API response cache, which answers
     # hits without calling the middleware below it, so cached hits are counted too.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Every error under /api/ as problem+json, in DEBUG too (frontend_api/middleware.py).
+    "frontend_api.middleware.ApiProblemMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -84,6 +86,8 @@ MIDDLEWARE = [
     "frontend_api.middleware.ApiResponseCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Problem details under /api/ in English (frontend_api/middleware.py).
+    "frontend_api.middleware.ApiEnglishMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -315,6 +319,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Only the public API: Wagtail's and wagtail-localize's admin endpoints stay out.
     "PREPROCESSING_HOOKS": ["frontend_api.schema.public_api_only"],
+    # Every bound and pattern the views enforce on query parameters (issue 14).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "frontend_api.schema.parameter_constraints",
+    ],
 }
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
@@ -342,6 +351,15 @@ PESA_GC_FREEZE_AFTER_REQUESTS = env.int("PESA_GC_FREEZE_AFTER_REQUESTS", default
 PESA_API_RESPONSE_CACHE = env.bool("PESA_API_RESPONSE_CACHE", default=True)
 PESA_API_RESPONSE_CACHE_TIMEOUT = env.int("PESA_API_RESPONSE_CACHE_TIMEOUT", default=3600)
 PESA_API_THROTTLE_RATE = env.str("PESA_API_THROTTLE_RATE", default="120/minute")
+
+# --- Public base URL (issue 14: responses cannot be poisoned) -------------------------
+# Every absolute URL in an API body (pagination links, images, change-log and detail
+# links, the admin's push address) is built on this base, never on the request's Host or
+# X-Forwarded-* headers, so no client can plant its host in a cached response. Without
+# the variable (dev, `make demo`) it is the local server on PORT.
+PESA_PUBLIC_BASE_URL = env.str(
+    "PESA_PUBLIC_BASE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}"
+).rstrip("/")
 # The change log (/api/v1/changes) keeps every event this many days; older ones that a later
 # event of the same item supersedes are deleted nightly (compact_change_log_task).
 PESA_CHANGES_COMPACT_AFTER_DAYS = env.int("PESA_CHANGES_COMPACT_AFTER_DAYS", default=7)
