@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import database, load, workload
+from bench.cleaning import pathological_cleaning
 from bench.feeds import ensure_feed, feed_records
 from bench.report import Row, load_figure, table, verdict, write_results
 
@@ -44,6 +45,7 @@ CACHED_P99_MS = 20
 SERVICES_UNCACHED_P99_MS = 50
 SERVICES_VS_RAW = 0.6
 SEARCH_P95_MS = 100
+CLEANING_SECONDS = 1.0  # per megabyte of pathological input, for clean_html + clean_text
 VS_WAGTAIL = 5
 VS_DRF = 4
 
@@ -481,6 +483,20 @@ def import_rows(imp: dict[str, Any], sizes: list[int], smoke: bool) -> list[Row]
     return rows
 
 
+def cleaning_row(results: dict[str, Any]) -> Row:
+    """Cleaning time of 1 MB of pathological input, slowest of the inputs (no database)."""
+    figures = results["cleaning"] = pathological_cleaning()
+    worst = max(figures, key=figures.__getitem__)
+    return Row(
+        "import",
+        f"clean 1 MB of pathological markup ({len(figures)} inputs, clean_html + clean_text)",
+        f"slowest {figures[worst]:.2f} s ({worst}); all: "
+        + ", ".join(f"{seconds:.2f}" for seconds in figures.values()),
+        f"≤ {CLEANING_SECONDS:.0f} s each",
+        verdict(figures[worst] <= CLEANING_SECONDS),
+    )
+
+
 def api_rows(api: dict[str, Any]) -> list[Row]:
     rows = []
     pesa, base, queries = api["pesa"], api["baselines"], api["queries"]
@@ -621,7 +637,7 @@ def main(argv: list[str] | None = None) -> int:
         "wrk_seconds": seconds,
         "notes": [],
     }
-    rows: list[Row] = []
+    rows: list[Row] = [cleaning_row(results)]
     try:
         results["database"] = prepare_database()
         if not args.skip_import:

@@ -5,14 +5,16 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from cms import views
+from cms import metrics, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    path("api/v1/", include("frontend_api.urls")),
+    # /api/v1/…, and a 404 problem for anything else under /api/ (never a page of the site).
+    path("api/", include("frontend_api.urls")),
 ]
 
 if settings.DEBUG:

@@ -16,16 +16,19 @@ from django.db import connections
 from django.db.models import (
     BooleanField,
     Case,
+    Count,
     Exists,
     Expression,
     F,
     Func,
     JSONField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     TextField,
     Value,
     When,
@@ -544,3 +547,42 @@ def latest_run(*, source: Source) -> SyncRun | None:
 
 def run_issues(*, run: SyncRun) -> QuerySet[RecordIssue]:
     return RecordIssue.objects.filter(run=run).order_by("pk")
+
+
+# ---------------------------------------------------------------------------
+# Operations: what /metrics reads at scrape time (cms/metrics.py)
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SyncMetrics:
+    """Totals over the stored runs, one row per group; three grouped queries in all."""
+
+    runs: list[dict[str, Any]]  # source, outcome, runs, created, updated, withdrawn, rejected
+    issues: list[dict[str, Any]]  # source, severity, issues
+    last_success: dict[str, datetime | None]  # enabled source → end of its last good run
+
+
+def sync_metrics() -> SyncMetrics:
+    runs = (
+        SyncRun.objects.values(source_slug=F("source__slug"), run_outcome=F("outcome"))
+        .annotate(
+            runs=Count("pk"),
+            created_total=Sum("created"),
+            updated_total=Sum("updated"),
+            withdrawn_total=Sum("withdrawn"),
+            rejected_total=Sum("rejected"),
+        )
+        .order_by()
+    )
+    issues = (
+        RecordIssue.objects.values(source_slug=F("run__source__slug"), issue_severity=F("severity"))
+        .annotate(issues=Count("pk"))
+        .order_by()
+    )
+    last_success = (
+        Source.objects.filter(enabled=True)
+        .annotate(
+            last_success=Max("runs__finished_at", filter=Q(runs__outcome=SyncRun.Outcome.SUCCEEDED))
+        )
+        .values_list("slug", "last_success")
+    )
+    return SyncMetrics(runs=list(runs), issues=list(issues), last_success=dict(last_success))

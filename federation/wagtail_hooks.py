@@ -29,6 +29,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from cms.public_url import public_url
 from federation.exceptions import FeedRejected
 from federation.models import (
     Channel,
@@ -221,9 +222,7 @@ def push_token_view(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "source": source,
             "token": token,
-            "push_url": request.build_absolute_uri(
-                reverse("source-feed-push", kwargs={"slug": source.slug})
-            ),
+            "push_url": public_url(reverse("source-feed-push", kwargs={"slug": source.slug})),
         },
     )
     response["Cache-Control"] = "no-store"

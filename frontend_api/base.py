@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.mixins import ListModelMixin
 from rest_framework.views import APIView
 from rest_framework.viewsets import ReadOnlyModelViewSet
@@ -25,6 +26,7 @@ from frontend_api.language import (
     negotiate_language,
     supported_languages,
 )
+from frontend_api.parameters import check_parameter_values
 from frontend_api.problems import InvalidQueryParameters
 from frontend_api.schema import PesaAutoSchema
 
@@ -93,9 +95,14 @@ class PublicApiMixin:
                 errors={name: ["Unknown query parameter."] for name in unknown},
                 allowed_parameters=allowed,
             )
+        check_parameter_values(request.query_params)
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):  # type: ignore[attr-defined]
+            # A 405 before the parameter checks, which only know the routed methods' names.
+            raise MethodNotAllowed(request.method)
         request.api_meta = {}
         self.check_query_params(request)
         try:

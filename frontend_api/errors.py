@@ -6,7 +6,9 @@ Wire them in the root urlconf (cms/urls.py):
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.urls import Resolver404, ResolverMatch, resolve
 from django.views import defaults
 
 from frontend_api.problems import problem_response
@@ -43,3 +45,25 @@ def handler500(request: HttpRequest) -> HttpResponse:
         # Deliberately says nothing about the failure; it is in the server log.
         return problem_response(500, detail="Something went wrong on our side.")
     return defaults.server_error(request)
+
+
+def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Every address under /api/ that no API route takes: a 404 problem for any method.
+
+    Routed last under /api/ so such paths never reach the site's page tree (and its
+    trailing-slash redirects); a path that is an API route once a slash is added is still
+    redirected there, as CommonMiddleware would.
+    """
+    path = request.path_info
+    if settings.APPEND_SLASH and not path.endswith("/"):
+        match = _resolve(path + "/")
+        if match is not None and match.func is not api_not_found:
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+    return handler404(request)
+
+
+def _resolve(path: str) -> ResolverMatch | None:
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from federation.exceptions import PushRejected
 from federation.services import authenticate_push, receive_push
+from frontend_api.throttling import AnonymousIpThrottle, PushTokenThrottle
 
 JSON_TYPES = ("application/json",)
 PROBLEM_TITLES = {
@@ -51,6 +52,7 @@ def bearer_token(request: Request) -> str:
 class SourceFeedPushView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes = [AnonymousIpThrottle, PushTokenThrottle]
 
     @extend_schema(
         operation_id="push_source_feed",
@@ -62,6 +64,10 @@ class SourceFeedPushView(APIView):
             403: OpenApiResponse(description="The token belongs to another source."),
             413: OpenApiResponse(description="Body larger than PESA_PUSH_MAX_BYTES."),
             415: OpenApiResponse(description="Not application/json."),
+            429: OpenApiResponse(
+                description="More pushes with this token than PESA_PUSH_THROTTLE_RATE; "
+                "`Retry-After` says when to try again."
+            ),
         },
     )
     def post(self, request: Request, slug: str) -> HttpResponse:

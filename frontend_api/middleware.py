@@ -5,6 +5,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.cache import (
     get_conditional_response,
     patch_cache_control,
@@ -15,9 +16,17 @@ from django.utils.cache import (
 from cms.cache import count_and_get_many
 from frontend_api import caching
 from frontend_api.language import UnsupportedLanguage, negotiate_language
+from frontend_api.problems import PROBLEM_CONTENT_TYPE, problem_response
 from frontend_api.throttling import AnonymousIpThrottle
 
 API_PREFIX = "/api/v1/"
+API_ROOT = "/api/"
+# What a problem says for a status no view described (the body never leaks the error).
+PROBLEM_DETAILS = {
+    404: "No API resource at this address. See /api/v1/docs/.",
+    405: "This method is not allowed here.",
+    500: "Something went wrong on our side.",
+}
 
 
 class ApiResponseCacheMiddleware:
@@ -94,3 +103,60 @@ class ApiHttpCachingMiddleware:
         if not response.has_header("ETag"):
             set_response_etag(response)
         return get_conditional_response(request, etag=response["ETag"], response=response)
+
+
+class ApiProblemMiddleware:
+    """Every error under /api/ is problem+json, whoever answered it and in DEBUG too.
+
+    DRF views and the error handlers (frontend_api/errors.py) answer problems already;
+    this catches the rest: Django's DEBUG pages (technical 404 and 500), a 400 for a
+    disallowed Host, anything a middleware answers before a view runs. Outermost, so a
+    500 raised anywhere below is seen here as the response Django made of it.
+    """
+
+    KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Vary")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code < 400 or not request.path.startswith(API_ROOT):
+            return response
+        content_type = response.get("Content-Type", "").split(";", 1)[0].strip()
+        renderer = getattr(response, "accepted_renderer", None)
+        rendered_as_json = renderer is None or getattr(renderer, "format", "json") == "json"
+        if content_type in (PROBLEM_CONTENT_TYPE, "application/json") and rendered_as_json:
+            return response
+        data = getattr(response, "data", None)
+        if isinstance(data, dict) and data.get("status") == response.status_code:
+            # A problem a view rendered in its own format (the schema view's YAML).
+            problem = problem_response(**data)
+        else:
+            detail = PROBLEM_DETAILS.get(response.status_code)
+            problem = problem_response(response.status_code, detail=detail)
+        for name in self.KEPT_HEADERS:
+            if response.has_header(name):
+                problem[name] = response[name]
+        if not problem.has_header("Cache-Control"):
+            patch_cache_control(problem, no_store=True)
+        return problem
+
+
+class ApiEnglishMiddleware:
+    """Error messages under /api/ in English, whatever Accept-Language asks for.
+
+    Sits right after LocaleMiddleware, which activates the request's language for the
+    admin and the site. The API negotiates its content language itself
+    (frontend_api/language.py) and uses no Django translation but the messages of DRF and
+    django-filter, which its problem documents promise in English.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(API_ROOT):
+            return self.get_response(request)
+        with translation.override("en"):
+            return self.get_response(request)

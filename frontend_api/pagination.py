@@ -22,7 +22,10 @@ from django.utils.functional import cached_property
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from cms.public_url import public_request_url
+from frontend_api.parameters import MAX_PAGE
 from frontend_api.problems import InvalidQueryParameters
 
 
@@ -145,7 +148,7 @@ class PesaPagination(PageNumberPagination):
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list | None:
         value = request.query_params.get(self.page_query_param)
         if value is not None and value not in self.last_page_strings:
-            _positive_int(self.page_query_param, value)
+            _positive_int(self.page_query_param, value, maximum=MAX_PAGE)
         return super().paginate_queryset(queryset, request, view)
 
     def django_paginator_class(
@@ -179,7 +182,7 @@ class PesaPagination(PageNumberPagination):
             _rows, counted = fetch(0, page_size, count_limit)
             number = self.django_paginator_class(queryset, page_size, counted or 0).num_pages
         else:
-            number = _positive_int(self.page_query_param, value)
+            number = _positive_int(self.page_query_param, value, maximum=MAX_PAGE)
         rows, counted = fetch((number - 1) * page_size, page_size, count_limit)
         # An empty page is past the end, unless it is the first page of an empty list.
         paginator = self.django_paginator_class(queryset, page_size, counted or 0)
@@ -205,7 +208,7 @@ class PesaPagination(PageNumberPagination):
         """
         page_size = self.get_page_size(request)
         value = request.query_params.get(self.page_query_param, "1")
-        number = _positive_int(self.page_query_param, value)
+        number = _positive_int(self.page_query_param, value, maximum=MAX_PAGE)
         offset = (number - 1) * page_size
         rows = fetch(offset, page_size + 1)
         more = len(rows) > page_size
@@ -222,6 +225,22 @@ class PesaPagination(PageNumberPagination):
         self.page = Page(rows, number, paginator)
         self.request = request
         return rows
+
+    def get_next_link(self) -> str | None:
+        # DRF builds links from the request's Host; ours come from the public base URL.
+        if not self.page.has_next():
+            return None
+        url = public_request_url(self.request)
+        return replace_query_param(url, self.page_query_param, self.page.next_page_number())
+
+    def get_previous_link(self) -> str | None:
+        if not self.page.has_previous():
+            return None
+        url = public_request_url(self.request)
+        number = self.page.previous_page_number()
+        if number == 1:
+            return remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, self.page_query_param, number)
 
     def get_paginated_response(self, data: Any) -> Response:
         paginator = self.page.paginator
@@ -272,6 +291,11 @@ class PesaCursorPagination(CursorPagination):
         if value is None:
             return self.page_size
         return _positive_int(self.page_size_query_param, value, maximum=self.max_page_size)
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list | None:
+        page = super().paginate_queryset(queryset, request, view)
+        self.base_url = public_request_url(request)  # not the request's Host (links)
+        return page
 
     def decode_cursor(self, request: Any) -> Any:
         try:

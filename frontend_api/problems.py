@@ -31,8 +31,8 @@ def problem_payload(
         "title": title or HTTPStatus(status).phrase,
         "status": status,
     }
-    if detail:
-        payload["detail"] = str(detail)
+    # Always a detail: clients show it, and RFC 9457 readers expect one on every error.
+    payload["detail"] = str(detail) if detail else HTTPStatus(status).description
     payload.update(extra)
     return payload
 

@@ -33,7 +33,10 @@ from federation.selectors import public_organizations, public_services
 from frontend_api.caching import bump_content_generation
 from frontend_api.exceptions import WebhookDeliveryFailed
 from frontend_api.models import ChangeEvent, WebhookDelivery, WebhookEvent, WebhookSubscription
+from frontend_api.outbound import deadline_client
 from frontend_api.renderers import dumps
+from importers.base import FeedUnavailable
+from importers.http import AddressNotAllowed
 
 # Statuses after which a later attempt may succeed.
 RETRYABLE_STATUSES = {408, 425, 429}
@@ -78,7 +81,7 @@ def deliver_webhook(*, delivery: WebhookDelivery, http: httpx.Client) -> Webhook
     """POSTs one delivery and records the attempt.
 
     Raises WebhookDeliveryFailed when another attempt may help (network error, 5xx, 408,
-    429); any other 4xx is final.
+    429); any other 4xx, and an address the policy refuses, is final.
     """
     if delivery.status == WebhookDelivery.Status.DELIVERED:
         return delivery
@@ -98,9 +101,13 @@ def deliver_webhook(*, delivery: WebhookDelivery, http: httpx.Client) -> Webhook
     }
     delivery.attempts += 1
     error = ""
+    refused = False
     try:
         response = http.post(subscription.url, content=body, headers=headers)
-    except httpx.HTTPError as exc:
+    except AddressNotAllowed as exc:
+        delivery.response_status = None
+        error, refused = f"refused: {exc}", True
+    except (httpx.HTTPError, FeedUnavailable) as exc:
         delivery.response_status = None
         error = f"{type(exc).__name__}: {exc}"
     else:
@@ -117,8 +124,10 @@ def deliver_webhook(*, delivery: WebhookDelivery, http: httpx.Client) -> Webhook
     delivery.save(
         update_fields=["attempts", "status", "response_status", "last_error", "delivered_at"]
     )
-    retryable = delivery.response_status is None or (
-        delivery.response_status >= 500 or delivery.response_status in RETRYABLE_STATUSES
+    retryable = not refused and (
+        delivery.response_status is None
+        or delivery.response_status >= 500
+        or delivery.response_status in RETRYABLE_STATUSES
     )
     if error and retryable:
         raise WebhookDeliveryFailed(error)
@@ -126,8 +135,14 @@ def deliver_webhook(*, delivery: WebhookDelivery, http: httpx.Client) -> Webhook
 
 
 def webhook_http_client() -> httpx.Client:
+    """Per operation PESA_WEBHOOK_TIMEOUT; the whole attempt within PESA_WEBHOOK_DEADLINE; the
+    subscriber's address checked as a feed's is (PESA_FEED_ALLOW_PRIVATE_ADDRESSES)."""
     timeout = settings.PESA_WEBHOOK_TIMEOUT
-    return httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
+    return deadline_client(
+        total=settings.PESA_WEBHOOK_DEADLINE,
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+        allow_private=settings.PESA_FEED_ALLOW_PRIVATE_ADDRESSES,
+    )
 
 
 # ---------------------------------------------------------------------------

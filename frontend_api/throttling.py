@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
-from rest_framework.throttling import AnonRateThrottle
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 
 from cms.cache import count_and_get_many
 
@@ -60,3 +61,23 @@ class AnonymousIpThrottle(AnonRateThrottle):
 
     def wait(self) -> float:
         return max(1, math.ceil(self.window_ends_at - self.now))
+
+
+class PushTokenThrottle(SimpleRateThrottle):
+    """Per push token, rate PESA_PUSH_THROTTLE_RATE: a burst of pushes gets 429 + Retry-After.
+
+    Keyed on a hash of the bearer token (never the token itself); a request without one is
+    left to the per-address throttle and answered 401 by the view. A rate of None turns it off.
+    """
+
+    scope = "push"
+
+    def get_rate(self) -> str | None:
+        return settings.PESA_PUSH_THROTTLE_RATE
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        ident = hashlib.sha256(token.strip().encode()).hexdigest()[:32]
+        return self.cache_format % {"scope": self.scope, "ident": ident}

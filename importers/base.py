@@ -19,8 +19,9 @@ not split (the default) has every record parsed, as before.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypedDict
 
 import httpx
@@ -157,6 +158,10 @@ class FeedMalformed(Exception):
     """The feed answered, but the document as a whole cannot be read (not JSON, wrong envelope)."""
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Importer:
     """Reads one feed format. Parses and validates; never touches the database."""
 
@@ -174,6 +179,7 @@ class Importer:
         http: httpx.Client,
         since: str | None = None,
         options: Mapping[str, Any] | None = None,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self.url = url
         self.http = http
@@ -181,6 +187,8 @@ class Importer:
         self.since = since
         # Format-specific settings from the source registry (e.g. PTV area scope).
         self.options = dict(options or {})
+        # The clock that future timestamps are judged by: injected, so parsing stays pure.
+        self.now = now or _utc_now
 
     @property
     def is_complete(self) -> bool:

@@ -32,11 +32,20 @@ FINLAND_LATITUDE = (59.3, 70.2)
 FINLAND_LONGITUDE = (19.0, 31.7)
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Every pattern below runs in time linear in its input, whatever the input: possessive
+# quantifiers (`*+`) never give back what they took, and no scan runs past the next "<",
+# so no input (a megabyte of "<a", "<!--" or "<" plus spaces) makes a search quadratic.
 _UNSAFE_HTML = re.compile(
-    r"<\s*(script|style|iframe|object|embed|form|input)\b|\son\w+\s*=|javascript:", re.IGNORECASE
+    r"<\s*+(?:script|style|iframe|object|embed|form|input)\b|\son\w++\s*+=|javascript:",
+    re.IGNORECASE,
 )
-_BLOCK_TAG = re.compile(r"<\s*/?\s*(p|br|ul|ol|li|h[1-6]|div|table|tr|blockquote)\b", re.IGNORECASE)
-_TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
+_BLOCK_TAG = re.compile(
+    r"<\s*+(?:/\s*+)?(?:p|br|ul|ol|li|h[1-6]|div|table|tr|blockquote)\b", re.IGNORECASE
+)
+# Where a tag may start; `_has_tag` asks for a ">" after it.
+_TAG_START = re.compile(r"<[a-zA-Z/!]")
+# One tag of nh3's output, where every "<" opens a tag (text and attributes escape it).
+_OUTPUT_TAG = re.compile(r"<[^<>]*+>")
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
@@ -44,6 +53,9 @@ _EMAIL = re.compile(
 # line breaks, tabs and runs of spaces.
 _NEEDS_CLEANING = re.compile(r"[\x00-\x1f\x7f<&\xa0]|  ")
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+# Longest URL and e-mail address kept (RFC 5321 allows 254 characters for an address).
+MAX_URL_LENGTH = 2_000
+MAX_EMAIL_LENGTH = 254
 _HOST = re.compile(r"^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$")
 
 
@@ -83,6 +95,14 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _has_tag(text: str) -> bool:
+    """True when `text` holds "<x…>": a tag start with a ">" somewhere after it. The first
+    tag start is the one to test (a later one has fewer ">" after it), so this is linear,
+    unlike a search for the whole tag, which rescans to the end from every "<"."""
+    start = _TAG_START.search(text)
+    return start is not None and text.find(">", start.end()) != -1
+
+
 def strip_control(value: str, *, repairs: Repairs | None = None, field: str = "") -> str:
     """Removes NUL and other control characters, which PostgreSQL text cannot hold."""
     cleaned = _CONTROL_CHARACTERS.sub("", value)
@@ -106,7 +126,7 @@ def clean_text(value: Any, *, repairs: Repairs | None = None, field: str = "") -
         # Most values are one tidy line: nothing below would change more than the ends.
         return value.strip() or None
     text = strip_control(value, repairs=repairs, field=field)
-    if _TAG.search(text):
+    if _has_tag(text):
         text = nh3.clean(text, tags=set())
     text = html.unescape(text).replace("\xa0", " ")
     lines = [
@@ -136,19 +156,76 @@ def draftjs_to_text(value: str) -> str | None:
     return "\n".join(lines)
 
 
+def _escape_text(text: str) -> str:
+    """Text as nh3 serializes it: only "&", "<", ">" and no-break spaces escaped, a carriage
+    return read as a line feed (as an HTML parser reads it)."""
+    return html.escape(text, quote=False).replace("\xa0", "&nbsp;").replace("\r", "\n")
+
+
 def _text_to_html(text: str) -> str:
-    """Plain text with blank-line paragraphs and "- " bullets becomes simple HTML."""
+    """Plain text with blank-line paragraphs and "- " bullets becomes simple HTML, escaped
+    as nh3 would write it, so it needs no sanitizing pass of its own."""
     parts: list[str] = []
     for paragraph in re.split(r"\n\s*\n", text.strip()):
         lines = [line.strip() for line in paragraph.split("\n") if line.strip()]
         if not lines:
             continue
         if all(line.startswith(("- ", "• ", "* ")) for line in lines):
-            items = "".join(f"<li>{html.escape(line[2:].strip())}</li>" for line in lines)
+            items = "".join(f"<li>{_escape_text(line[2:].strip())}</li>" for line in lines)
             parts.append(f"<ul>{items}</ul>")
         else:
-            parts.append("<p>" + "<br>".join(html.escape(line) for line in lines) + "</p>")
+            parts.append("<p>" + "<br>".join(_escape_text(line) for line in lines) + "</p>")
     return "".join(parts)
+
+
+def _sanitize(markup: str) -> str:
+    return nh3.clean(
+        markup,
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(ALLOWED_URL_SCHEMES),
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    ).strip()
+
+
+def cut_text(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at the last word boundary, ending in "…"."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    boundary = max(head.rfind(" "), head.rfind("\n"), head.rfind("\t"))
+    if boundary > limit // 2:
+        head = head[:boundary]
+    return head.rstrip() + "…"
+
+
+def cut_html(markup: str, limit: int) -> str:
+    """Sanitized HTML cut to at most `limit` characters at a word boundary of its text,
+    never inside a tag or an entity, ending in "…"; open elements are closed again."""
+    if len(markup) <= limit:
+        return markup
+    budget = limit - 1
+    for _ in range(16):
+        head = markup[: max(budget, 0)]
+        tag_start, tag_end = head.rfind("<"), head.rfind(">")
+        if tag_start > tag_end:
+            head = head[:tag_start]  # inside a tag: cut before it
+        else:
+            entity = head.rfind("&")
+            if entity > tag_end and ";" not in head[entity:]:
+                head = head[:entity]  # inside an entity: cut before it
+            boundary = max(head.rfind(" "), head.rfind("\n"))
+            if boundary > max(tag_end, limit // 2):
+                head = head[:boundary]
+        cut = _sanitize(head.rstrip() + "…")
+        if len(cut) <= limit:
+            return cut
+        # The closing tags took the room: cut that much more, before this cut.
+        budget = min(budget, len(head)) - (len(cut) - limit)
+    # Markup that cannot be cut to fit (deeply nested): its text, escaped (≤ 6 per char).
+    text = html.unescape(nh3.clean(markup, tags=set()))
+    return "<p>" + _escape_text(cut_text(text, max((limit - 7) // 6, 1))) + "</p>"
 
 
 def clean_html(value: Any, *, repairs: Repairs | None = None, field: str = "") -> str | None:
@@ -167,19 +244,13 @@ def clean_html(value: Any, *, repairs: Repairs | None = None, field: str = "") -
         repairs.warn(field, "removed unsafe HTML (scripts, styles, event handlers)")
     if not _BLOCK_TAG.search(raw):
         # Plain text (perhaps with stray inline tags): keep its paragraphs and bullets.
-        if _TAG.search(raw):
+        if _has_tag(raw):
             raw = nh3.clean(raw, tags=set())
-        raw = _text_to_html(html.unescape(raw))
-    cleaned = nh3.clean(
-        raw,
-        tags=set(ALLOWED_TAGS),
-        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
-        url_schemes=set(ALLOWED_URL_SCHEMES),
-        link_rel="noopener noreferrer nofollow",
-        strip_comments=True,
-    ).strip()
-    # "<p><br></p>" and friends carry no text (the output's only "<" start its tags).
-    if not html.unescape(_TAG.sub("", cleaned)).strip():
+        return _text_to_html(html.unescape(raw)) or None
+    cleaned = _sanitize(raw)
+    # "<p><br></p>" and friends carry no text. In nh3's output every "<" opens a tag and the
+    # only entity that can stand for white space is "&nbsp;".
+    if not _OUTPUT_TAG.sub("", cleaned).replace("&nbsp;", "").strip():
         return None
     return cleaned
 
@@ -194,6 +265,12 @@ def clean_url(value: Any, *, repairs: Repairs | None = None, field: str = "") ->
         return None
     url = strip_control(value).strip()
     if not url:
+        return None
+    if len(url) > MAX_URL_LENGTH:
+        if repairs is not None:
+            repairs.warn(
+                field, f"URL is {len(url):,} characters long, more than {MAX_URL_LENGTH:,}; dropped"
+            )
         return None
     if url.lower().startswith("www.") and " " not in url:
         if repairs is not None:
@@ -231,7 +308,7 @@ def clean_email(value: Any, *, repairs: Repairs | None = None, field: str = "") 
         email = email[7:].strip()
     if not email:
         return None
-    if not _EMAIL.match(email):
+    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
         if repairs is not None:
             repairs.warn(field, f"{_short(email)!r} is not a valid e-mail address; dropped")
         return None

@@ -37,6 +37,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from importers.base import FeedMalformed, Importer, OpeningHours, ParsedRecord, RecordError
@@ -51,6 +52,7 @@ from importers.cleaning import (
     wgs84_point,
 )
 from importers.http import fetch
+from importers.validation import checked, not_allowed
 
 COLUMNS = (
     "id",
@@ -77,6 +79,8 @@ COLUMNS = (
 WITHDRAWN = frozenset(
     {"inactive", "withdrawn", "deleted", "poistettu", "lopetettu", "ei aktiivinen"}
 )
+# The status column's list: any other value rejects the row.
+STATUSES = ("active", "aktiivinen", *sorted(WITHDRAWN))
 NATIONWIDE = frozenset({"koko suomi", "nationwide", "valtakunnallinen", "hela finland", "*"})
 DAYS = {
     **{name: index for index, name in enumerate(["mo", "tu", "we", "th", "fr", "sa", "su"])},
@@ -166,25 +170,45 @@ class CsvImporter(Importer):
                 severity="warning",
             )
         text = text.replace("\x00", "")
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
-        if not reader.fieldnames:
+        # A cell may be as long as the document; the maximum length of each text is applied
+        # after reading (`checked`), with a warning, not by failing the whole file.
+        csv.field_size_limit(max(csv.field_size_limit(), len(text)))
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
+        header = [name.strip().lower().lstrip("\ufeff") for name in next(reader, [])]
+        if not header:
             raise FeedMalformed("not a CSV feed: the file is empty")
-        reader.fieldnames = [
-            (name or "").strip().lower().lstrip("\ufeff") for name in reader.fieldnames
-        ]
-        if "id" not in reader.fieldnames or not any(
-            n.startswith("name_") for n in reader.fieldnames
-        ):
+        if "id" not in header or not any(n.startswith("name_") for n in header):
             raise FeedMalformed(
                 "not a Pesä CSV feed: the header must have an 'id' column and at least one "
-                f"name_<language> column (found: {', '.join(reader.fieldnames[:8])})"
+                f"name_<language> column (found: {', '.join(header[:8])})"
             )
+        twice = {name for name in header if header.count(name) > 1}
+        now = self.now()
         seen_ids: set[str] = set()
         organizations: set[str] = set()
-        for line, row in enumerate(reader, start=2):
-            if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
+        for line, cells in enumerate(reader, start=2):
+            if not any(value.strip() for value in cells):
                 continue
-            yield from self._row(row, f"row {line}", seen_ids, organizations)
+            row: dict[str, Any] = dict.fromkeys(header)
+            conflicts: list[str] = []
+            for name, value in zip(header, cells, strict=False):
+                if name in twice and row[name] is not None and row[name].strip() != value.strip():
+                    conflicts.append(name)
+                row[name] = value
+            if conflicts:
+                yield RecordError(
+                    source_id=(row.get("id") or "").strip() or None,
+                    message=(
+                        f"the column {conflicts[0]!r} appears more than once in the header and "
+                        "this row gives it different values; which value is meant is "
+                        "ambiguous, so the row was not imported"
+                    ),
+                    field=f"row {line}: {conflicts[0]}",
+                    kind="service",
+                )
+                continue
+            for result in self._row(row, f"row {line}", seen_ids, organizations):
+                yield checked(result, now=now) if isinstance(result, ParsedRecord) else result
 
     def _row(
         self, row: dict[str, Any], where: str, seen_ids: set[str], organizations: set[str]
@@ -208,6 +232,14 @@ class CsvImporter(Importer):
             )
             return
         seen_ids.add(source_id)
+        status = cell("status").lower()
+        if status:
+            problem = not_allowed(
+                status, STATUSES, field="status", source_id=source_id, kind="service"
+            )
+            if problem is not None:
+                yield replace(problem, field=f"{where}: status")
+                return
         repairs = Repairs(source_id=source_id, kind="service")
 
         def texts(prefix: str, *, html: bool = False) -> dict[str, str]:
@@ -264,9 +296,6 @@ class CsvImporter(Importer):
                     repairs.warn(f"{where}: {column}", f"{code!r} is not a PTV code; ignored")
 
         channel = self._channel(cell, source_id, name, organization_id, repairs, where)
-        status = cell("status").lower()
-        if status and status not in WITHDRAWN and status != "active" and status != "aktiivinen":
-            repairs.warn(f"{where}: status", f"unknown status {status!r}; treated as active")
         if channel is not None:
             yield channel
         yield ParsedRecord(

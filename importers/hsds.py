@@ -50,9 +50,23 @@ from importers.cleaning import (
     wgs84_point,
 )
 from importers.http import fetch
+from importers.validation import (
+    DUPLICATE_HINT,
+    carry_duplicates,
+    checked,
+    duplicate_key_error,
+    duplicate_keys,
+    not_allowed,
+)
+from importers.validation import (
+    load_json as load_checked_json,
+)
 
 MAX_PAGES = 10_000
 WITHDRAWN_STATUSES = frozenset({"inactive", "defunct", "withdrawn", "deleted"})
+# HSDS 3.0's service statuses, and the two withdrawals some feeds write. A missing status
+# reads as active; any other value rejects the service.
+SERVICE_STATUSES = ("active", "inactive", "defunct", "temporarily closed", "withdrawn", "deleted")
 BYDAY = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
 WEEKDAY_NAMES = {
     name: index
@@ -80,10 +94,29 @@ FULL_RECORD_KEYS = ("service_at_locations", "phones", "schedules", "regular_sche
 
 
 def load_json(document: bytes, *, what: str) -> Any:
+    """The decoded document; an object in it that names a key twice carries
+    `DUPLICATE_HINT` once re-encoded (`carry_duplicates`), or is found by `duplicate_keys`."""
+    return load_checked(document, what=what)[0]
+
+
+def load_checked(document: bytes, *, what: str) -> tuple[Any, bool]:
+    """(the decoded document, whether an object in it names a key twice)."""
     try:
-        return orjson.loads(document.decode("utf-8-sig"))
+        document.decode("utf-8-sig")
+        return load_checked_json(document.removeprefix(b"\xef\xbb\xbf"))
     except (UnicodeDecodeError, orjson.JSONDecodeError) as error:
         raise FeedMalformed(f"not an {what} document: {error}") from error
+
+
+def _envelope_duplicates(payload: Any) -> None:
+    """A page envelope (not a record) that names a key twice is unreadable as a whole."""
+    if isinstance(payload, dict) and ("contents" in payload or "content" in payload):
+        envelope = [path for path in duplicate_keys(payload) if "." not in path]
+        if envelope:
+            raise FeedMalformed(
+                f"not an HSDS document: the key {envelope[0]!r} appears more than once "
+                "in the page envelope"
+            )
 
 
 def page_items(payload: Any) -> tuple[list[Any], RecordError | None]:
@@ -122,6 +155,9 @@ class HsdsImporter(Importer):
     """HSDS 3.0 (and ORUK v1) services with their organisations and locations."""
 
     format = "hsds"
+    # 2: keys named twice and unknown statuses are rejected, long texts cut, future
+    # timestamps clamped.
+    version = 2
     page_size_param = "per_page"
     supports_modified_after = True
 
@@ -150,7 +186,9 @@ class HsdsImporter(Importer):
             body = fetch(
                 self.http, f"{base}/services", params={**params, "page": page}, deadline=deadline
             )
-            payload = load_json(body, what="HSDS")
+            payload, twice = load_checked(body, what="HSDS")
+            if twice:
+                _envelope_duplicates(payload)
             items, _ = page_items(payload)
             partial = [
                 item
@@ -160,18 +198,21 @@ class HsdsImporter(Importer):
                 and not any(key in item for key in FULL_RECORD_KEYS)
             ]
             if partial and self.options.get("fetch_full", True) and isinstance(payload, dict):
-                full = {
-                    item["id"]: load_json(
+                full: dict[str, Any] = {}
+                for item in partial:
+                    record, record_twice = load_checked(
                         fetch(self.http, f"{base}/services/{item['id']}", deadline=deadline),
                         what="HSDS",
                     )
-                    for item in partial
-                }
+                    # Re-encoding drops a key named twice: the hint keeps the record rejected.
+                    full[item["id"]] = carry_duplicates(record) if record_twice else record
                 key = "contents" if "contents" in payload else "content"
                 payload[key] = [
                     full.get(item.get("id"), item) if isinstance(item, dict) else item
                     for item in items
                 ]
+                if twice:
+                    payload[key] = [carry_duplicates(item) for item in payload[key]]
                 body = orjson.dumps(payload)
             yield body
             if not items or not isinstance(payload, dict):
@@ -185,25 +226,53 @@ class HsdsImporter(Importer):
     # -- parsing ----------------------------------------------------------
 
     def parse(self, document: bytes) -> Iterator[ParsedRecord | RecordError]:
-        items, warning = page_items(load_json(document, what="HSDS"))
+        payload, twice = load_checked(document, what="HSDS")
+        if twice:
+            _envelope_duplicates(payload)
+        items, warning = page_items(payload)
         if warning is not None:
             yield warning
-        yield from self.parse_services(items)
+        # Keys named twice are looked for only in a document that has some.
+        check = twice or DUPLICATE_HINT.encode() in document
+        yield from self.parse_services(items, check_duplicates=check)
 
     def parse_services(
-        self, items: list[Any], *, path: str = "contents[{}]", first: int = 0
+        self,
+        items: list[Any],
+        *,
+        path: str = "contents[{}]",
+        first: int = 0,
+        check_duplicates: bool = True,
+        duplicate_noun: str = "key",
     ) -> Iterator[ParsedRecord | RecordError]:
-        """`path` names a service's place (index + `first`) in the document for messages."""
+        """`path` names a service's place (index + `first`) in the document for messages.
+        A service with a key named twice anywhere inside is rejected whole, with its
+        organisation and locations."""
+        now = self.now()
         for index, item in enumerate(items):
+            where = path.format(index + first)
             if not isinstance(item, dict):
                 yield RecordError(
                     source_id=None,
                     message="service is not a JSON object",
-                    field=path.format(index + first),
+                    field=where,
                     kind="service",
                 )
                 continue
-            yield from self._service(item, path.format(index + first))
+            if check_duplicates:
+                raw_id = item.get("id")
+                problem = duplicate_key_error(
+                    item,
+                    source_id=str(raw_id).strip() if isinstance(raw_id, str | int) else None,
+                    kind="service",
+                    where=where,
+                    noun=duplicate_noun,
+                )
+                if problem is not None:
+                    yield problem
+                    continue
+            for result in self._service(item, where):
+                yield checked(result, now=now) if isinstance(result, ParsedRecord) else result
 
     def _first_time(self, kind: RecordKind, source_id: str) -> bool:
         if source_id in self._seen[kind]:
@@ -239,6 +308,15 @@ class HsdsImporter(Importer):
             )
         if problem is None:
             problem = missing_essentials(source_id, name, kind="service")
+        status = str(item.get("status") or "").strip().lower()
+        if problem is None and status:
+            problem = not_allowed(
+                item.get("status"),
+                SERVICE_STATUSES,
+                field="status",
+                source_id=source_id,
+                kind="service",
+            )
         if problem is not None:
             yield RecordError(
                 source_id=problem.source_id,
@@ -278,7 +356,6 @@ class HsdsImporter(Importer):
             channel_ids.append(contact.source_id)
             yield contact
 
-        status = str(item.get("status") or "").strip().lower()
         taxonomy = self._taxonomy_codes(item)
         municipalities, nationwide = self._service_areas(item.get("service_areas"))
         data: dict[str, Any] = {

@@ -27,6 +27,7 @@ import orjson
 from importers.base import FeedMalformed, ParsedRecord, RecordError
 from importers.hsds import HsdsImporter
 from importers.http import fetch
+from importers.validation import DUPLICATE_HINT
 
 MAX_UNCOMPRESSED = 200 * 1024 * 1024
 # Table names as the spec's datapackage.json calls them; "schedule.csv" etc. are
@@ -63,14 +64,36 @@ def read_tables(document: bytes) -> dict[str, list[Row]]:
             table = name[:-4].lower()
             table = TABLE_ALIASES.get(table, table)
             text = archive.read(info).decode("utf-8-sig", errors="replace")
-            rows = [
-                {key.strip(): (value or "").strip() for key, value in row.items() if key}
-                for row in csv.DictReader(io.StringIO(text))
-            ]
-            tables.setdefault(table, []).extend(rows)
+            tables.setdefault(table, []).extend(_rows(text))
     if "services" not in tables:
         raise FeedMalformed("HSDS tabular package has no services.csv")
     return tables
+
+
+def _rows(text: str) -> Iterator[Row]:
+    """The rows of one CSV table as {column: value}. A row that gives a column named twice
+    in the header two different values carries `DUPLICATE_HINT`, so that its service is
+    rejected (the last value would win silently otherwise)."""
+    csv.field_size_limit(max(csv.field_size_limit(), len(text)))  # long cells are cut later
+    reader = csv.reader(io.StringIO(text))
+    header = [name.strip() for name in next(reader, [])]
+    for cells in reader:
+        if not cells:
+            continue
+        row: dict[str, Any] = dict.fromkeys((name for name in header if name), "")
+        seen: set[str] = set()
+        conflicts: list[str] = []
+        for name, value in zip(header, cells, strict=False):
+            if not name:
+                continue
+            value = value.strip()
+            if name in seen and row[name] != value and name not in conflicts:
+                conflicts.append(name)
+            seen.add(name)
+            row[name] = value
+        if conflicts:
+            row[DUPLICATE_HINT] = conflicts
+        yield row
 
 
 def _nonempty(row: Mapping[str, str]) -> dict[str, Any]:
@@ -185,4 +208,6 @@ class HsdsTabularImporter(HsdsImporter):
     def parse(self, document: bytes) -> Iterator[ParsedRecord | RecordError]:
         # Header is line 1 of services.csv, so service n sits on line n + 2.
         services = nest_services(read_tables(document))
-        yield from self.parse_services(services, path="services.csv line {}", first=2)
+        yield from self.parse_services(
+            services, path="services.csv line {}", first=2, duplicate_noun="column"
+        )

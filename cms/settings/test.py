@@ -64,3 +64,5 @@ PESA_FEED_ALLOW_FILE_URLS = True
 # response cache (tests/frontend_api/) switch it on. Throttling stays on, with room to spare.
 PESA_API_RESPONSE_CACHE = False
 PESA_API_THROTTLE_RATE = "100000/minute"
+# Absolute URLs in bodies name the test client's default host, as a deployment names its own.
+PESA_PUBLIC_BASE_URL = "http://testserver"

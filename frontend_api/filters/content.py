@@ -122,9 +122,9 @@ class ArticleFilterSet(django_filters.FilterSet):
         return queryset.filter(Exists(terms))
 
     def filter_search(self, queryset: QuerySet[ArticlePage], name: str, value: str):
-        value = value.strip()
         if len(value) > MAX_QUERY_LENGTH:
             raise invalid(name, f"At most {MAX_QUERY_LENGTH} characters.")
+        value = value.strip()
         request: Any = self.request
         results = search_index(
             query=value,

@@ -25,6 +25,7 @@ from wagtail.models import Page
 from wagtail.rich_text.rewriters import FIND_A_TAG, LinkRewriter, extract_attrs
 
 from cms.models import ArticlePage, LifeSituation, TargetGroup, TopicPage
+from cms.public_url import public_url
 from cms.selectors import public_pages
 
 RENDITION_WIDTHS = (320, 640, 1280)
@@ -51,7 +52,7 @@ def public_path(url_path: str, lang: str) -> str:
 
 
 def api_url(request: Any, name: str, pk: int | None = None, **query: Any) -> str:
-    url = reverse(name, args=[pk] if pk is not None else None, request=request)
+    url = public_url(reverse(name, args=[pk] if pk is not None else None))
     query = {key: value for key, value in query.items() if value}
     return f"{url}?{urlencode(query)}" if query else url
 
@@ -467,7 +468,7 @@ class BodyRenderer:
             "width": image.width,
             "height": image.height,
             "renditions": [
-                {"url": self.request.build_absolute_uri(url), "width": width, "height": height}
+                {"url": public_url(url), "width": width, "height": height}
                 for width, height, url in sizes
             ],
         }

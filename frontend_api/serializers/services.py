@@ -16,6 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from cms.public_url import public_url
 from federation.models import Area, Channel, FederatedRecord, Organization, Service, Source
 from frontend_api.language import LanguageChoice
 
@@ -536,7 +537,7 @@ class OrganizationSerializer(LocalizedSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_services_url(self, organization: Organization) -> str:
-        url = reverse("service-list", request=self.context.get("request"))
+        url = public_url(reverse("service-list"))
         return f"{url}?organization={organization.pk}"
 
     @extend_schema_field(ProvenanceSerializer)

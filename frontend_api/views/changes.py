@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from cms.public_url import public_request_url, public_url
 from cms.selectors import live_articles
 from federation.selectors import public_organizations, public_services
 from frontend_api.base import PublicAPIView
@@ -30,7 +31,7 @@ from frontend_api.pagination import _positive_int, api_meta
 from frontend_api.problems import InvalidQueryParameters
 
 CURSOR_PREFIX = "c1:"
-CURSOR_PATTERN = re.compile(r"^c1:(0|[1-9]\d{0,17})$")
+CURSOR_PATTERN = re.compile(r"^c1:([0-9]{1,18})$")
 DEFAULT_PAGE_SIZE = 100
 PUBLIC_IDS = {
     ChangeEvent.Kind.ARTICLE: live_articles,
@@ -55,7 +56,8 @@ def decode_cursor(value: str) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
     match = CURSOR_PATTERN.match(raw)
-    if not match or encode_cursor(int(match.group(1))) != value:
+    canonical = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    if not match or canonical != value:
         raise InvalidQueryParameters(
             detail="`since` is not a valid cursor; use `meta.cursor` of an earlier response.",
             errors={"since": ["Invalid cursor."]},
@@ -153,7 +155,7 @@ class ChangesView(PublicAPIView):
         meta.update({"cursor": cursor, "has_more": has_more, "page_size": page_size})
         next_url = None
         if has_more:
-            next_url = replace_query_param(request.build_absolute_uri(), "since", cursor)
+            next_url = replace_query_param(public_request_url(request), "since", cursor)
         return Response(
             OrderedDict(
                 [
@@ -208,4 +210,4 @@ class ChangesView(PublicAPIView):
             path = reverse(DETAIL_ROUTES[event.kind], kwargs={"pk": event.object_id})
         except NoReverseMatch:  # the articles endpoint is not routed (yet)
             return None
-        return request.build_absolute_uri(path)
+        return public_url(path)

@@ -126,11 +126,11 @@ class SearchView(PublicAPIView):
 
     def get(self, request: Any) -> Response:
         params = request.query_params
+        if len(params.get("q") or "") > MAX_QUERY_LENGTH:
+            raise invalid("q", f"At most {MAX_QUERY_LENGTH} characters.")
         query = (params.get("q") or "").strip()
         if not query:
             raise invalid("q", "Give the words to search for.")
-        if len(query) > MAX_QUERY_LENGTH:
-            raise invalid("q", f"At most {MAX_QUERY_LENGTH} characters.")
         kind = params.get("kind")
         if kind is not None and kind not in KINDS:
             raise invalid("kind", f"{kind!r} is not one of {', '.join(KINDS)}.")
