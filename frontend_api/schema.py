@@ -105,7 +105,11 @@ def _code_list(pattern: re.Pattern[str]) -> str:
 PARAMETER_CONSTRAINTS: dict[str, dict[str, Any]] = {
     "page": {"minimum": 1, "maximum": MAX_PAGE},
     "page_size": {"minimum": 1, "maximum": 100},
-    "q": {"minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": rf"^{_TEXT}*{_VISIBLE}{_TEXT}*$"},
+    "q": {
+        "minLength": 1,
+        "maxLength": MAX_QUERY_LENGTH,
+        "pattern": rf"^{_TEXT}*{_VISIBLE}{_TEXT}*$",
+    },
     "search": {"maxLength": MAX_QUERY_LENGTH},
     # Codes that must also exist (an unknown one is a 400 naming the parameter): the
     # format names the list they come from.
