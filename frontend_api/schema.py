@@ -88,6 +88,8 @@ def public_api_only(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[tup
 # the schema allows is never refused and one it forbids is. Filters treat an empty value as
 # "no filter", so their patterns admit "". Applied by `parameter_constraints` below.
 _TEXT = r"[^\u0000-\u001F\u007F]"
+# One character that is neither space nor control: a search term must hold one.
+_VISIBLE = r"[^\s\u0000-\u001F\u007F]"
 
 
 def _optional(pattern: re.Pattern[str]) -> str:
@@ -103,7 +105,11 @@ def _code_list(pattern: re.Pattern[str]) -> str:
 PARAMETER_CONSTRAINTS: dict[str, dict[str, Any]] = {
     "page": {"minimum": 1, "maximum": MAX_PAGE},
     "page_size": {"minimum": 1, "maximum": 100},
-    "q": {"minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": rf"^{_TEXT}*\S{_TEXT}*$"},
+    "q": {
+        "minLength": 1,
+        "maxLength": MAX_QUERY_LENGTH,
+        "pattern": rf"^{_TEXT}*{_VISIBLE}{_TEXT}*$",
+    },
     "search": {"maxLength": MAX_QUERY_LENGTH},
     # Codes that must also exist (an unknown one is a 400 naming the parameter): the
     # format names the list they come from.

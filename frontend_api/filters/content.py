@@ -8,6 +8,7 @@ starts from `cms.selectors.live_articles()` / `live_topics()`.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import django_filters
@@ -85,14 +86,20 @@ class ArticleFilterSet(django_filters.FilterSet):
     topic = django_filters.CharFilter(method="filter_topic")
     audience = django_filters.CharFilter(method="filter_audience")
     life_situation = django_filters.CharFilter(method="filter_life_situation")
-    updated_since = django_filters.IsoDateTimeFilter(
-        field_name="last_published_at", lookup_expr="gte"
-    )
+    updated_since = django_filters.IsoDateTimeFilter(method="filter_updated_since")
     search = django_filters.CharFilter(method="filter_search")
 
     class Meta:
         model = ArticlePage
         fields: list[str] = []
+
+    def filter_updated_since(self, queryset: QuerySet[ArticlePage], name: str, value: datetime):
+        # PostgreSQL takes offsets up to ±15:59 and years from 4713 BC; Python writes more.
+        try:
+            instant = value.astimezone(UTC)
+        except OverflowError:
+            raise invalid(name, "Give a time between the years 1 and 9999.") from None
+        return queryset.filter(last_published_at__gte=instant)
 
     def filter_topic(self, queryset: QuerySet[ArticlePage], name: str, value: str):
         paths = topic_paths(value.strip())

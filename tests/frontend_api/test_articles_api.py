@@ -1,3 +1,5 @@
+import datetime as dt
+
 import pytest
 from content_builders import article, publish, topic, vocabulary
 from django.db import connection
@@ -141,6 +143,21 @@ def test_updated_since_keeps_articles_published_after_it(client, tree):
 
     assert ids(response) == {tree["sleep"]["fi"].pk}
     assert ids(future) == set()
+
+
+def test_updated_since_is_compared_as_an_instant_whatever_its_offset(client, tree):
+    publish(tree["sleep"]["fi"])
+    since = tree["sleep"]["fi"].last_published_at
+    # An offset PostgreSQL itself refuses (over 15:59), and the first instant of year 1.
+    far_east = since.astimezone(dt.timezone(dt.timedelta(hours=20, minutes=17)))
+
+    same_instant = client.get(URL, {"lang": "fi", "updated_since": far_east.isoformat()})
+    too_early = client.get(URL, {"lang": "fi", "updated_since": "0001-01-01T00:00:00+05:00"})
+
+    assert ids(same_instant) == {tree["sleep"]["fi"].pk}
+    assert too_early.status_code == 400
+    assert too_early["Content-Type"] == "application/problem+json"
+    assert "updated_since" in too_early.json()["detail"]
 
 
 def test_list_is_newest_first(client, tree):

@@ -43,3 +43,27 @@ def test_links_in_bodies_use_the_public_base_url_whatever_the_headers(url):
     links = links_in(body)
     assert links
     assert all(link.startswith(f"{BASE}/api/v1/") for link in links), links
+
+
+@pytest.mark.parametrize("forged_first", [True, False], ids=["forged-first", "plain-first"])
+def test_two_requests_differing_only_in_host_headers_never_share_a_poisoned_body(
+    settings, forged_first
+):
+    """With the response cache on, whichever request fills the cache, neither client gets
+    a link to the forged host, and both get the same body and ETag."""
+    settings.PESA_API_RESPONSE_CACHE = True
+    OrganizationFactory()
+    OrganizationFactory()
+    url = "/api/v1/organizations/?page_size=1"
+    plain = {"Host": "pesa.example.fi", "X-Forwarded-Proto": "https"}
+    first, second = (FORGED, plain) if forged_first else (plain, FORGED)
+
+    first_response = Client().get(url, headers=first)
+    second_response = Client().get(url, headers=second)
+
+    assert first_response.status_code == second_response.status_code == 200
+    assert second_response.content == first_response.content
+    assert second_response["ETag"] == first_response["ETag"]
+    for response in (first_response, second_response):
+        assert b"evil.example" not in response.content
+        assert response.json()["next"].startswith(f"{BASE}/api/v1/organizations/")
