@@ -122,7 +122,7 @@ def run_sync(feed: Path, *, incremental: bool) -> dict:
 
     from bench.feeds import PtvApiMock
     from federation.models import SyncRun
-    from federation.services.sync import sync_source
+    from federation.sync import sync_source
 
     source = _source(SOURCE_SLUG)
     indexing = _DeferredSearchIndexing()
@@ -172,7 +172,8 @@ def run_naive(feed: Path, *, limit: int | None) -> dict:
     from django.utils import timezone
 
     from federation.models import Channel, Organization, RecordStatus, Service
-    from federation.services.sync import _fields, sanitized
+    from federation.sync.record_fields import record_fields
+    from federation.sync.records import sanitized
     from importers.ptv import PtvImporter
 
     models = {"organization": Organization, "service": Service, "channel": Channel}
@@ -202,7 +203,7 @@ def run_naive(feed: Path, *, limit: int | None) -> dict:
                             "status": RecordStatus.ACTIVE,
                             "last_seen_at": now,
                             "synced_at": now,
-                            **_fields(record.kind, data, organizations, None),  # type: ignore[arg-type]
+                            **record_fields(record.kind, data, organizations, None),  # type: ignore[arg-type]
                         },
                         create_defaults={
                             "content_hash": content_hash,
@@ -210,7 +211,7 @@ def run_naive(feed: Path, *, limit: int | None) -> dict:
                             "first_seen_at": now,
                             "last_seen_at": now,
                             "synced_at": now,
-                            **_fields(record.kind, data, organizations, None),  # type: ignore[arg-type]
+                            **record_fields(record.kind, data, organizations, None),  # type: ignore[arg-type]
                         },
                     )
                 if record.kind == "organization":

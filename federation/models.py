@@ -1,7 +1,7 @@
 """Federation: areas, sources (feeds), canonical records, sync runs and their issues.
 
 Canonical records (`Organization`, `Service`, `Channel`) are keyed by
-`(source, origin_id)` and written only by `federation.services.sync_source`.
+`(source, origin_id)` and written only by `federation.sync.sync_source`.
 Multilingual text is a JSON dict per language: `{"fi": "…", "sv": "…"}`.
 """
 

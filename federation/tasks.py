@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from federation.exceptions import SourceBusy, SourceUnavailable
 from federation.models import PushPayload, Source, SyncRun
-from federation.services import enqueue_due_sources, sync_source
-from federation.services.runs import fail_stale_runs
+from federation.services import enqueue_due_sources
+from federation.sync import sync_source
+from federation.sync.lifecycle import fail_stale_runs
 from importers.base import FeedUnavailable
 
 # Seconds between two tries of a push whose source is busy.

@@ -1,6 +1,8 @@
-"""Everything in federation that writes or calls out. Import from here.
+"""Everything in federation that writes or calls out, except the sync engine. Import from here.
 
-- `sync_source` (services/sync.py): the sync engine, the one writer of canonical records.
+The sync engine, the one writer of canonical records, is its own package: `federation.sync`
+(`from federation.sync import sync_source`).
+
 - `create_source`, `issue_push_token`, `receive_push`, `enqueue_sync`, `enqueue_due_sources`
   (services/sources.py).
 - `load_areas` (services/areas.py), `load_demo_sources` (services/demo.py).
@@ -18,7 +20,6 @@ from federation.services.sources import (
     receive_push,
     revoke_push_token,
 )
-from federation.services.sync import sync_source
 
 __all__ = [
     "authenticate_push",
@@ -30,5 +31,4 @@ __all__ = [
     "receive_push",
     "revoke_push_token",
     "sync_completed",
-    "sync_source",
 ]

@@ -5,7 +5,7 @@ run of an unchanged sample writes nothing."""
 from __future__ import annotations
 
 from federation.models import Source, SyncRun
-from federation.services.sync import sync_source
+from federation.sync import sync_source
 
 DEMO_SOURCES = [
     {

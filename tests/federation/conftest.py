@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from federation.models import Source, SyncRun
-from federation.services import sync_source
+from federation.sync import sync_source
 from importers.base import FeedMalformed, Importer, ParsedRecord, RawItem, RecordError
 from importers.http import fetch
 from tests.factories.federation import SourceFactory

@@ -56,11 +56,11 @@ def test_source_add_refuses_a_bad_url():
 
 
 def test_source_sync_prints_counts_and_issues(source, feed, monkeypatch):
-    from federation.services import sync as sync_module
+    from federation.sync import orchestration
 
-    real = sync_module.build_client
+    real = orchestration.build_client
     monkeypatch.setattr(
-        sync_module,
+        orchestration,
         "build_client",
         lambda *, source, transport=None: real(source=source, transport=feed.transport),
     )
@@ -76,11 +76,11 @@ def test_source_sync_prints_counts_and_issues(source, feed, monkeypatch):
 
 
 def test_source_sync_exits_non_zero_when_the_run_is_held(source, feed, monkeypatch):
-    from federation.services import sync as sync_module
+    from federation.sync import orchestration
 
-    real = sync_module.build_client
+    real = orchestration.build_client
     monkeypatch.setattr(
-        sync_module,
+        orchestration,
         "build_client",
         lambda *, source, transport=None: real(source=source, transport=feed.transport),
     )

@@ -10,11 +10,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_sync_task_runs_the_sync_for_a_source_id(source, feed, monkeypatch):
-    from federation.services import sync as sync_module
+    from federation.sync import orchestration
 
-    real = sync_module.build_client
+    real = orchestration.build_client
     monkeypatch.setattr(
-        sync_module,
+        orchestration,
         "build_client",
         lambda *, source, transport=None: real(source=source, transport=feed.transport),
     )

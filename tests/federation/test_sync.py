@@ -16,9 +16,8 @@ from federation.models import (
     ServiceCode,
     SyncRun,
 )
-from federation.services import sync as sync_module
-from federation.services import sync_source
-from federation.services.locks import source_lock
+from federation.sync import apply, orchestration, sync_source
+from federation.sync.locks import source_lock
 from tests.factories.federation import SourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -139,7 +138,7 @@ def test_the_incremental_sync_asks_for_changes_since_the_watermark(source, feed,
 
     watermark = (first.started_at - timedelta(minutes=10)).isoformat()
     captured = {}
-    importer = sync_module.importer_class(source.format)
+    importer = orchestration.importer_class(source.format)
     original_init = importer.__init__
 
     def init(self, **kwargs):
@@ -342,7 +341,7 @@ def test_an_error_while_applying_leaves_the_previous_state_intact(source, feed, 
     def crash(*args, **kwargs):
         raise RuntimeError("worker died")
 
-    monkeypatch.setattr(sync_module, "_replace_service_children", crash)
+    monkeypatch.setattr(apply, "replace_service_children", crash)
     with pytest.raises(RuntimeError):
         sync_source(source=source, trigger="cli", full=True, transport=feed.transport)
 
@@ -470,7 +469,7 @@ def test_a_sync_with_changes_calls_the_completed_hook_after_commit(
     source, feed, sync, monkeypatch, django_capture_on_commit_callbacks
 ):
     calls = []
-    monkeypatch.setattr(sync_module, "sync_completed", lambda *, run: calls.append(run.pk))
+    monkeypatch.setattr(orchestration, "sync_completed", lambda *, run: calls.append(run.pk))
     feed.services("a")
 
     with django_capture_on_commit_callbacks(execute=True):

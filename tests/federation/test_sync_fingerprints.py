@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from federation.models import Service, ServiceChannel, SyncRun
-from federation.services import sync_source
+from federation.sync import sync_source
 from importers.base import ParsedRecord, RawItem, RecordError
 from tests.factories.federation import SourceFactory
 from tests.federation.conftest import FingerprintedListImporter

@@ -6,8 +6,9 @@ import tracemalloc
 import pytest
 
 from federation.models import RecordIssue, Service, SyncRun
-from federation.services import sync as sync_module
-from federation.services.sync import Feed, _Spool
+from federation.sync import spool as spool_module
+from federation.sync.reading import FeedRead
+from federation.sync.spool import Spool
 from importers.base import ParsedRecord
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def colliding_ids(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every origin id hashes alike: only the spooled lines can tell them apart."""
-    monkeypatch.setattr(sync_module, "_id_hash", lambda origin_id: 7)
+    monkeypatch.setattr(spool_module, "id_hash", lambda origin_id: 7)
 
 
 def statuses(source):
@@ -24,7 +25,7 @@ def statuses(source):
 
 
 def test_reading_a_first_full_feed_keeps_a_few_bytes_per_new_record(source):
-    feed = Feed(source=source)
+    feed = FeedRead(source=source)
     feed.loaded_all = True  # a first full run: nothing stored, nothing to look up
     count = 20_000
     records = (
@@ -46,7 +47,7 @@ def test_reading_a_first_full_feed_keeps_a_few_bytes_per_new_record(source):
 
 
 def test_the_spool_keeps_the_last_copy_of_each_record_in_feed_order(colliding_ids):
-    spool = _Spool("service")
+    spool = Spool("service")
     try:
         spool.add("a", "h1", None, {"n": 1})
         spool.add("b", "h2", 5, b'{"n":2}')
@@ -72,8 +73,8 @@ def test_the_spool_keeps_the_last_copy_of_each_record_in_feed_order(colliding_id
 
 
 def test_the_spool_index_grows_past_its_first_table():
-    spool = _Spool("channel")
-    ids = [f"channel-{n}" for n in range(3 * _Spool.MIN_SLOTS)]
+    spool = Spool("channel")
+    ids = [f"channel-{n}" for n in range(3 * Spool.MIN_SLOTS)]
     try:
         for origin_id in ids:
             spool.add(origin_id, "h", None, {})

@@ -1,4 +1,4 @@
-"""Newest wins: a feed record older than our stored copy is not applied (federation/services/recency.py)."""
+"""Newest wins: a feed record older than our stored copy is not applied (federation/sync/recency.py)."""
 
 import pytest
 

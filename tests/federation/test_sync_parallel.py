@@ -1,4 +1,4 @@
-"""Parsing a big full run in worker processes (federation/services/parsing.py): the run's
+"""Parsing a big full run in worker processes (federation/sync/pool.py): the run's
 outcome, rows and issues are those of a serial run of the same feeds."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 
 from federation.models import Channel, Organization, RecordIssue, Service, Source, SyncRun
-from federation.services import parsing, sync_source
+from federation.sync import pool, sync_source
 from importers.http import fetch
 from tests.factories.federation import SourceFactory
 from tests.federation.conftest import Feed, FingerprintedListImporter
@@ -44,16 +44,16 @@ def paged(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setitem(registry.IMPORTERS, FORMAT, PagedImporter)
     # Small feeds fork too: after two documents, however few of their items were parsed.
-    monkeypatch.setattr(parsing, "FORK_AFTER_DOCUMENTS", 2)
-    monkeypatch.setattr(parsing, "FORK_WHEN_PARSED", 0)
+    monkeypatch.setattr(pool, "FORK_AFTER_DOCUMENTS", 2)
+    monkeypatch.setattr(pool, "FORK_WHEN_PARSED", 0)
     from_workers: list[int] = []
-    unpacked = parsing._unpacked
+    unpacked = pool.unpacked
 
     def counted(results: list[Any]) -> Iterator[Any]:
         from_workers.append(len(results))
         return unpacked(results)
 
-    monkeypatch.setattr(parsing, "_unpacked", counted)
+    monkeypatch.setattr(pool, "unpacked", counted)
     return from_workers
 
 
@@ -164,7 +164,7 @@ def test_an_unchanged_full_rerun_in_worker_processes_writes_no_record_row(paged,
 
 
 def test_a_full_rerun_that_starts_unchanged_is_not_sent_to_workers(paged, settings, monkeypatch):
-    monkeypatch.setattr(parsing, "FORK_WHEN_PARSED", 0.5)
+    monkeypatch.setattr(pool, "FORK_WHEN_PARSED", 0.5)
     settings.PESA_SYNC_PARSE_PROCESSES = 2
     source = SourceFactory(format=FORMAT, url=URL)
     feed = Feed()
@@ -207,7 +207,7 @@ def test_a_parsing_worker_that_dies_fails_the_run_with_that_reason_and_writes_no
     before = snapshot(source, SyncRun.objects.get(source=source))["rows"]
     feed.items = pages([*changed_feed()[:-8], service("s-fatal"), *changed_feed()[-8:]])
 
-    with pytest.raises(parsing.ParsingWorkerLost):
+    with pytest.raises(pool.ParsingWorkerLost):
         sync_source(source=source, trigger=SyncRun.Trigger.CLI, full=True, transport=feed.transport)
 
     run = SyncRun.objects.filter(source=source).latest("pk")
@@ -223,9 +223,9 @@ def test_parsing_workers_die_with_the_process_that_forked_them(tmp_path):
         "django.setup()\n"
         "from concurrent.futures import ProcessPoolExecutor\n"
         "import multiprocessing\n"
-        "from federation.services.parsing import _die_with_parent\n"
+        "from federation.sync.pool import die_with_parent\n"
         "executor = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context('fork'),\n"
-        "    initializer=_die_with_parent, initargs=(os.getpid(),))\n"
+        "    initializer=die_with_parent, initargs=(os.getpid(),))\n"
         "executor.submit(os.getpid).result()\n"
         "print(' '.join(map(str, executor._processes)), flush=True)\n"
         "os.kill(os.getpid(), 9)\n"

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from federation.exceptions import SourceBusy
 from federation.models import PushPayload, Service, Source, SyncRun
-from federation.services import receive_push, sync_source
-from federation.services import sync as sync_module
-from federation.services.locks import source_lock
-from federation.services.runs import fail_stale_runs
+from federation.services import receive_push
+from federation.sync import orchestration, sync_source
+from federation.sync.lifecycle import fail_stale_runs
+from federation.sync.locks import source_lock
 from federation.tasks import busy_retries, fail_stale_runs_task, sync_source_task
 from tests.factories.federation import SourceFactory
 
@@ -112,7 +112,7 @@ def test_a_run_that_lost_its_lease_before_committing_applies_nothing(
     lock_kind, source, feed, sync, monkeypatch
 ):
     feed.services("a", "b")
-    real_apply = sync_module._apply
+    real_apply = orchestration.apply_plan
 
     def apply_then_lose_the_lease(**kwargs):
         counts = real_apply(**kwargs)
@@ -124,7 +124,7 @@ def test_a_run_that_lost_its_lease_before_committing_applies_nothing(
             Source.objects.filter(pk=source.pk).update(lock_token="0:someone-else")
         return counts
 
-    monkeypatch.setattr(sync_module, "_apply", apply_then_lose_the_lease)
+    monkeypatch.setattr(orchestration, "apply_plan", apply_then_lose_the_lease)
 
     run = sync(source)
 

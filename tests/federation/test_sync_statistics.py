@@ -1,5 +1,5 @@
 """A sync that rewrote a large share of a table refreshes its planner statistics after the
-commit (federation/services/statistics.py); a small change leaves them alone."""
+commit (federation/sync/statistics.py); a small change leaves them alone."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import pytest
 from django.db import connection
 
 from federation.models import Service
-from federation.services import statistics
-from federation.services import sync as sync_module
+from federation.sync import apply, statistics
 
 SERVICE_TABLES = [
     "federation_service",
@@ -28,7 +27,7 @@ def refreshed(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
         calls.append(real(written))
         return calls[-1]
 
-    monkeypatch.setattr(sync_module, "refresh_statistics", recorded)
+    monkeypatch.setattr(apply, "refresh_statistics", recorded)
     return calls
 
 

@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from federation.models import Service, SyncRun
-from federation.services.recency import source_time
+from federation.sync.recency import source_time
 from importers.base import ParsedRecord, RawItem, RecordError
 from tests.federation.conftest import TEST_FORMAT, FingerprintedListImporter
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from federation.models import Channel, Service, ServiceArea, ServiceChannel, ServiceCode
+from django.forms.models import model_to_dict
+
+from federation.models import Channel, Service, ServiceChannel
+from federation.sync.children import replace_service_children
 from tests.factories.federation import ChannelFactory, OrganizationFactory, ServiceFactory
 
 # Real places: Helsinki railway station, Espoo (Tapiola), Vantaa (Tikkurila).
@@ -75,21 +78,7 @@ def make_service(
         service_classes=list(service_classes),
         **fields,
     )
-    areas = [ServiceArea(service=service, kind="municipality", code=c) for c in municipalities]
-    areas += [ServiceArea(service=service, kind="county", code=c) for c in counties]
-    if nationwide:
-        areas.append(ServiceArea(service=service, kind="nationwide", code=ServiceArea.NATIONWIDE))
-    ServiceArea.objects.bulk_create(areas)
-    ServiceCode.objects.bulk_create(
-        [
-            *(ServiceCode(service=service, scheme="target_group", code=c) for c in target_groups),
-            *(ServiceCode(service=service, scheme="life_event", code=c) for c in life_events),
-            *(
-                ServiceCode(service=service, scheme="service_class", code=c)
-                for c in service_classes
-            ),
-        ]
-    )
+    replace_service_children(created=[(service.pk, model_to_dict(service))], rewritten=[])
     ServiceChannel.objects.bulk_create(
         [ServiceChannel(service=service, channel=channel) for channel in channels]
     )

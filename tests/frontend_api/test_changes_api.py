@@ -227,7 +227,7 @@ def test_a_real_sync_records_its_changes(client, monkeypatch):
             yield ParsedRecord(kind="service", source_id="s1", data={"name": {"fi": "Neuvola"}})
 
     monkeypatch.setitem(registry.IMPORTERS, "one-service", OneServiceImporter)
-    from federation.services import sync_source
+    from federation.sync import sync_source
 
     source = SourceFactory(format="one-service", min_record_count=1)
     sync_source(source=source, trigger="cli", full=True)

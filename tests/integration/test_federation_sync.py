@@ -212,7 +212,7 @@ def test_a_prefork_worker_child_parses_a_big_feed_in_its_own_parsing_processes(
 ):
     """Production's Celery pool forks a child per task slot; a full sync of more than
     `FORK_AFTER_DOCUMENTS` pages then forks parsing processes from that child."""
-    from federation.services.parsing import FORK_AFTER_DOCUMENTS
+    from federation.sync.pool import FORK_AFTER_DOCUMENTS
 
     source = make_source(ptv_server.url)
     ptv_server.services = guids((FORK_AFTER_DOCUMENTS + 5) * 100)

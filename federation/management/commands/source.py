@@ -8,8 +8,9 @@ from django.core.management.base import BaseCommand, CommandError
 from federation.exceptions import FeedRejected, SourceUnavailable
 from federation.models import Source, SyncRun
 from federation.selectors import latest_run, run_issues
-from federation.services import create_source, issue_push_token, sync_source
+from federation.services import create_source, issue_push_token
 from federation.services.importing import importer_formats
+from federation.sync import sync_source
 
 
 class Command(BaseCommand):

@@ -1,4 +1,5 @@
-"""Run lifecycle around the lease: who may start, when a run is dead, what a retry redoes.
+"""Run lifecycle: a run is queued, takes its source's lease, finishes (or is found
+interrupted), and a successful pull advances the source's watermark.
 
 A run is alive while it holds its source's lease (locks.py). A "running" run without it
 died with its worker: `fail_stale_runs` (beat, every 30 s) and the next run of the
@@ -10,11 +11,16 @@ redelivered task, and a payload whose run has finished is never applied again.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from federation.models import SyncRun
-from federation.services.locks import SourceLock, source_lock
+from federation.models import PushPayload, RecordIssue, Source, SyncRun
+from federation.sync import recency
+from federation.sync.locks import SourceLock, source_lock
+
+if TYPE_CHECKING:
+    from federation.sync.reading import FeedRead
 
 logger = logging.getLogger(__name__)
 
@@ -80,3 +86,51 @@ def fail_stale_runs() -> list[int]:
             logger.warning("sync run %s of %s: %s", run.pk, run.source.slug, INTERRUPTED)
             failed.append(run.pk)
     return failed
+
+
+def queued_run(*, source: Source, trigger: str, mode: str, payload: PushPayload | None) -> SyncRun:
+    if payload is not None:
+        run = SyncRun.objects.filter(payload=payload).first()
+        if run is not None:
+            return run
+    return SyncRun.objects.create(source=source, trigger=trigger, mode=mode, payload=payload)
+
+
+def finish_run(
+    run: SyncRun, outcome: str, message: str, *, counts: dict[str, int] | None = None
+) -> SyncRun:
+    run.outcome = outcome
+    run.message = message[:2000]
+    run.finished_at = timezone.now()
+    for name, value in (counts or {}).items():
+        setattr(run, name, value)
+    run.save()
+    logger.info("sync run %s of %s: %s %s", run.pk, run.source.slug, outcome, message)
+    return run
+
+
+def advance_source(
+    *, source: Source, run: SyncRun, full: bool, payload: PushPayload | None, feed_read: FeedRead
+) -> None:
+    changes: dict[str, Any] = {}
+    if payload is None:
+        changes["watermark"] = recency.next_watermark(
+            newest=feed_read.newest_modified,
+            undated=feed_read.undated,
+            previous=source.watermark,
+            started_at=run.started_at,
+        )
+    else:
+        PushPayload.objects.filter(pk=payload.pk).update(processed_at=timezone.now())
+    if full:
+        changes["last_full_sync_at"] = run.started_at
+    if changes:
+        Source.objects.filter(pk=source.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(source, name, value)
+
+
+def save_issues(run: SyncRun, issues: list[RecordIssue]) -> None:
+    for issue in issues:
+        issue.run = run
+    RecordIssue.objects.bulk_create(issues, batch_size=1000)

@@ -12,11 +12,9 @@ first documents were mostly unchanged (skipping an item costs less than sending 
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import logging
 import multiprocessing
 import os
-import re
 import signal
 import sys
 from collections import deque
@@ -31,8 +29,9 @@ from typing import Any
 import orjson
 from django.conf import settings
 
+from federation.sync.records import content_hash, origin_id, sanitized
+from federation.sync.stored_index import StoredIndex
 from importers.base import Importer, ParsedRecord, RawItem, RecordError
-from importers.cleaning import clean_html
 
 # Parsing processes for a full run (1 or fewer: parse in this process).
 PARSE_PROCESSES = 2
@@ -45,16 +44,8 @@ IN_FLIGHT_PER_PROCESS = 3
 
 logger = logging.getLogger(__name__)
 
-_MASK64 = (1 << 64) - 1
-_WITHDRAWN = -1
 # The item of a `RawItem` a worker did not parse: its stored row has its fingerprint.
 NOT_PARSED = object()
-# What `sanitized` looks for in the HTML fields.
-_UNSAFE_HTML = re.compile(
-    r"<\s*(script|style|iframe|object|embed|form|input|svg|math)\b|\son\w+\s*=|javascript:",
-    re.IGNORECASE,
-)
-_HTML_FIELDS = ("description",)
 
 
 class ParsingWorkerLost(RuntimeError):
@@ -64,7 +55,7 @@ class ParsingWorkerLost(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A parsed record with the work `Feed._record` would do on it done already: its
+    """A parsed record with the work `FeedRead._record` would do on it done already: its
     sanitised data as JSON (the record keeps no data, so little crosses between processes),
     their content hash and the sanitising repairs (field, message)."""
 
@@ -72,59 +63,6 @@ class Prepared:
     data_json: bytes | None = None
     content_hash: str = ""
     sanitizing: tuple[tuple[str, str], ...] = ()
-
-
-def sanitized(data: dict[str, Any], *, issue: Any) -> dict[str, Any]:
-    """Defensive repairs the importers should already have made: cheap checks first."""
-    if b"\\u0000" in orjson.dumps(data):
-        data = _without_nul(data)
-        issue("", "NUL bytes removed")
-    for name in _HTML_FIELDS:
-        texts = data.get(name)
-        if isinstance(texts, dict):
-            for language, value in list(texts.items()):
-                if isinstance(value, str) and _UNSAFE_HTML.search(value):
-                    data = {**data, name: {**data[name], language: clean_html(value) or ""}}
-                    issue(f"{name}.{language}", "unsafe HTML removed")
-    for name in ("url",):
-        if data.get(name) and not is_web_url(data[name]):
-            issue(name, f"URL {str(data[name])[:80]!r} is not http(s); dropped")
-            data = {**data, name: None}
-    if isinstance(data.get("urls"), list):
-        kept = [
-            entry
-            for entry in data["urls"]
-            if isinstance(entry, dict) and is_web_url(entry.get("url"))
-        ]
-        if len(kept) != len(data["urls"]):
-            issue("urls", "URLs that are not http(s) dropped")
-            data = {**data, "urls": kept}
-    return data
-
-
-def is_web_url(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    lowered = value.strip().lower()
-    return lowered.startswith(("http://", "https://")) and len(lowered) > len("https://")
-
-
-def _without_nul(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_nul(v) for v in value]
-    return value
-
-
-def origin_id(value: Any) -> str:
-    return str(value).replace("\x00", "").strip()
-
-
-def content_hash(data: dict[str, Any]) -> str:
-    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def prepare(record: ParsedRecord | RecordError) -> Prepared:
@@ -141,16 +79,11 @@ def prepare(record: ParsedRecord | RecordError) -> Prepared:
     )
 
 
-def unchanged(existing: dict[str, dict[str, int]], raw: RawItem) -> bool:
+def unchanged(existing: StoredIndex, raw: RawItem) -> bool:
     """True when the stored row of `raw` has its fingerprint: parsing would change nothing."""
     kind_rows = existing.get(raw.kind)
     current = kind_rows.get(origin_id(raw.source_id)) if kind_rows is not None else None
-    return (
-        current is not None
-        and current != _WITHDRAWN
-        and (current >> 64) & _MASK64 == raw.fingerprint & _MASK64
-        and raw.fingerprint != 0
-    )
+    return StoredIndex.holds_fingerprint(current, raw.fingerprint)
 
 
 def parse_processes() -> int:
@@ -158,13 +91,13 @@ def parse_processes() -> int:
 
 
 def items(
-    importer: Importer, documents: Iterable[bytes], *, existing: dict[str, dict[str, int]]
+    importer: Importer, documents: Iterable[bytes], *, existing: StoredIndex
 ) -> Iterator[RawItem | ParsedRecord | RecordError]:
     """The items of `documents`, in order. Past `FORK_AFTER_DOCUMENTS` documents (if enough
     of their items had to be parsed) they come from worker processes: a `RawItem` then
     carries `NOT_PARSED` (its stored fingerprint matched) or a `Prepared` record instead of
     the raw item. The workers read `existing` as it was when they forked (only fingerprint
-    bits and `_WITHDRAWN`, which a run does not change)."""
+    bits and `StoredIndex.WITHDRAWN`, which a run does not change)."""
     documents = iter(documents)
     processes = parse_processes()
     items_seen = to_parse = 0
@@ -186,7 +119,7 @@ def items(
     executor = ProcessPoolExecutor(
         processes,
         mp_context=multiprocessing.get_context("fork"),
-        initializer=_die_with_parent,
+        initializer=die_with_parent,
         initargs=(os.getpid(),),
     )
     pending: deque[Future] = deque()
@@ -208,9 +141,9 @@ def items(
         for document in documents:
             pending.append(executor.submit(_split_and_parse, document))
             if len(pending) >= limit:
-                yield from _unpacked(_result(pending.popleft()))
+                yield from unpacked(_result(pending.popleft()))
         while pending:
-            yield from _unpacked(_result(pending.popleft()))
+            yield from unpacked(_result(pending.popleft()))
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
         _WORKER_STATE = None
@@ -231,7 +164,7 @@ def _result(future: Future) -> list[Any]:
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """A parsing worker dies with `parent`, the process that forked it (Linux): a sync killed
     at its Celery time limit leaves no worker behind. Each worker holds both ends of the
     executor's pipes, so it would never read an end of file and would wait forever."""
@@ -250,7 +183,7 @@ def _children_allowed() -> Iterator[None]:
     """Lets a daemonic process start the parsing pool. Each child of Celery's prefork pool is
     daemonic, and multiprocessing refuses to start processes from a daemon, so that none
     outlives it. The parsing pool does not: `items` shuts it down before the task returns,
-    and a worker whose parent is killed gets SIGKILL too (`_die_with_parent`)."""
+    and a worker whose parent is killed gets SIGKILL too (`die_with_parent`)."""
     current = multiprocessing.current_process()
     daemonic = current.daemon
     if daemonic:
@@ -268,7 +201,7 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
 
 
 # (importer, existing rows) while a pool runs: its forked workers read their copy.
-_WORKER_STATE: tuple[Importer, dict[str, dict[str, int]]] | None = None
+_WORKER_STATE: tuple[Importer, StoredIndex] | None = None
 
 
 def _split_and_parse(document: bytes) -> list[Any]:
@@ -287,7 +220,7 @@ def _split_and_parse(document: bytes) -> list[Any]:
     return result
 
 
-def _unpacked(results: list[Any]) -> Iterator[RawItem | ParsedRecord | RecordError]:
+def unpacked(results: list[Any]) -> Iterator[RawItem | ParsedRecord | RecordError]:
     for result in results:
         if isinstance(result, tuple):
             kind, source_id, fingerprint, prepared = result
