@@ -2,7 +2,7 @@
 
 An importer reads one feed format. It fetches documents through the HTTP client it
 is given, parses and validates them, and yields one item per record. It never
-writes: `federation.services.sync_source` does that. A bad record becomes a
+writes: `federation.sync.sync_source` does that. A bad record becomes a
 `RecordError` and the rest of the feed goes on.
 
 `ParsedRecord.data` is the canonical, format-independent shape below, so the sync
