@@ -16,7 +16,7 @@ import typing
 import httpcore
 import httpx
 
-from importers.http import GuardedNetworkBackend
+from importers.http import GuardedNetworkBackend, GuardedTransport
 
 
 class DeadlineStream(httpcore.NetworkStream):
@@ -77,20 +77,13 @@ class DeadlineBackend(GuardedNetworkBackend):
         return DeadlineStream(stream, self)
 
 
-class DeadlineTransport(httpx.HTTPTransport):
-    """An httpx transport whose every request, body included, ends within `total` seconds."""
+class DeadlineTransport(GuardedTransport):
+    """A guarded transport whose every request, body included, ends within `total` seconds."""
 
     def __init__(self, *, total: float, allow_private: bool) -> None:
-        super().__init__(trust_env=False, retries=0)
         self.total = total
         self.backend = DeadlineBackend(allow_private=allow_private)
-        # httpx builds its pool with httpcore's default backend; this one carries ours.
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=10,
-            retries=0,
-            network_backend=self.backend,
-        )
+        super().__init__(allow_private=allow_private, network_backend=self.backend)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.backend.deadline = time.monotonic() + self.total

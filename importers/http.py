@@ -126,9 +126,14 @@ class GuardedNetworkBackend(httpcore.SyncBackend):
 
 
 class GuardedTransport(httpx.HTTPTransport):
-    """httpx's transport with the guarded network backend underneath."""
+    """httpx's transport with the guarded network backend (or a subclass of it) underneath.
 
-    def __init__(self, *, allow_private: bool) -> None:
+    The one place that replaces httpx's pool: httpx builds it with httpcore's default
+    backend and takes no backend of its own."""
+
+    def __init__(
+        self, *, allow_private: bool, network_backend: GuardedNetworkBackend | None = None
+    ) -> None:
         super().__init__(trust_env=False, retries=0)
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
@@ -136,7 +141,7 @@ class GuardedTransport(httpx.HTTPTransport):
             max_keepalive_connections=10,
             keepalive_expiry=5.0,
             retries=0,
-            network_backend=GuardedNetworkBackend(allow_private=allow_private),
+            network_backend=network_backend or GuardedNetworkBackend(allow_private=allow_private),
         )
 
 
